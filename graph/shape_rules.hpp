@@ -1,0 +1,39 @@
+#pragma once
+#include <span>
+
+#include "graph/node.hpp"
+#include "graph/op.hpp"
+
+// Shape rules named in graph/ops.def. Each infers the output type of an op
+// from its operands or throws kiln::Error with "expected ..., found ...".
+namespace kiln::shape_rules {
+
+#define KILN_SHAPE_RULE(rule) \
+  TensorType rule(std::span<const TensorType> in, const Attrs& attrs, const TensorType& self);
+KILN_SHAPE_RULE(float_leaf)
+KILN_SHAPE_RULE(labels_leaf)
+KILN_SHAPE_RULE(constant_leaf)
+KILN_SHAPE_RULE(unary)
+KILN_SHAPE_RULE(broadcast_binary)
+KILN_SHAPE_RULE(same_or_scalar_binary)
+KILN_SHAPE_RULE(reduce)
+KILN_SHAPE_RULE(matmul)
+KILN_SHAPE_RULE(dot)
+KILN_SHAPE_RULE(softmax)
+KILN_SHAPE_RULE(classification_loss)
+KILN_SHAPE_RULE(l2)
+KILN_SHAPE_RULE(affine)
+KILN_SHAPE_RULE(add_n)
+KILN_SHAPE_RULE(expand)
+KILN_SHAPE_RULE(like_first_same_second)
+KILN_SHAPE_RULE(classification_loss_grad)
+#undef KILN_SHAPE_RULE
+
+// Normalises a possibly negative axis against `rank`; throws when out of range.
+int normalize_axis(int axis, std::size_t rank);
+
+// True when `b` may be broadcast against `a` in add/sub/mul: equal shapes, a
+// scalar, or a suffix of a's dimensions (a bias vector over rows).
+bool broadcastable(const Shape& a, const Shape& b);
+
+}  // namespace kiln::shape_rules
