@@ -131,6 +131,26 @@ void Graph::set_loss(NodeId id) {
   loss_ = id;
 }
 
+void Graph::set_gradient(NodeId of, NodeId grad) {
+  if (of >= size() || grad >= size()) throw Error("set_gradient refers to a node that does not exist");
+  if (g_[of].shape != g_[grad].shape || g_[of].dtype != g_[grad].dtype)
+    throw Error(describe(*this, grad) + ": as the gradient of " + describe(*this, of) + " it must be " +
+                g_[of].shape.str() + " " + std::string(dtype_name(g_[of].dtype)) + ", found " + g_[grad].shape.str() +
+                " " + std::string(dtype_name(g_[grad].dtype)));
+  for (auto& [o, gr] : gradients_)
+    if (o == of) {
+      gr = grad;
+      return;
+    }
+  gradients_.emplace_back(of, grad);
+}
+
+std::optional<NodeId> Graph::gradient_of(NodeId of) const {
+  for (auto& [o, gr] : gradients_)
+    if (o == of) return gr;
+  return std::nullopt;
+}
+
 std::vector<NodeId> Graph::topological_order() const {
   std::vector<NodeId> reversed;
   try {

@@ -57,6 +57,13 @@ class Graph {
   void set_loss(NodeId id);
   void clear_loss() { loss_.reset(); }
 
+  // The gradient of the loss with respect to `of` is node `grad` (recorded by
+  // autodiff; later passes carry it over, the runtime reads it).
+  void set_gradient(NodeId of, NodeId grad);
+  std::optional<NodeId> gradient_of(NodeId of) const;
+  // (differentiated node, its gradient) pairs in the order they were set.
+  const std::vector<std::pair<NodeId, NodeId>>& gradients() const { return gradients_; }
+
   // Lets a pass re-tag a node it derived (e.g. backward vs update).
   void set_role(NodeId id, Role role) { g_[id].role = role; }
 
@@ -72,6 +79,7 @@ class Graph {
   BoostGraph g_;
   std::unordered_map<std::string, NodeId> by_name_;
   std::optional<NodeId> loss_;
+  std::vector<std::pair<NodeId, NodeId>> gradients_;
 };
 
 // True when `name` is non-empty and uses only letters, digits, _ - / .

@@ -32,6 +32,10 @@ void verify(const Graph& g) {
                   std::string(dtype_name(expected.dtype)));
   }
   (void)g.topological_order();
+  for (auto [of, grad] : g.gradients())
+    if (g[of].shape != g[grad].shape || g[of].dtype != g[grad].dtype)
+      throw Error(describe(g, grad) + ": as the gradient of " + describe(g, of) + " it must have shape " +
+                  g[of].shape.str() + ", found " + g[grad].shape.str());
   if (auto loss = g.loss(); loss && !g[*loss].shape.is_scalar())
     throw Error(describe(g, *loss) + ": the loss must be a scalar, found shape " + g[*loss].shape.str());
 }
