@@ -1,0 +1,30 @@
+#pragma once
+#include "graph/dtype.hpp"
+#include "graph/node.hpp"
+#include "graph/shape.hpp"
+
+namespace kiln {
+
+// Operands one kernel call reads. Every op has at most 3 operands except
+// add_n, which has any number: bind_kernel() splits an add_n with more than
+// this many operands into a chain of calls, each accumulating into the output,
+// so a KernelCall stays a small self-contained value with no pointer to
+// storage owned elsewhere than the tensors and the graph.
+inline constexpr int kMaxKernelInputs = 4;
+
+// Everything a kernel needs, resolved before the step runs: no lookup, no
+// allocation and no dispatch on names happen inside a kernel.
+struct KernelCall {
+  const void* in[kMaxKernelInputs] = {};
+  const Shape* in_shape[kMaxKernelInputs] = {};
+  DType in_dtype[kMaxKernelInputs] = {};
+  int n_in = 0;
+  void* out = nullptr;
+  const Shape* out_shape = nullptr;
+  DType dtype = DType::f32;  // of the output
+  const Attrs* attrs = nullptr;
+};
+
+using Kernel = void (*)(const KernelCall&);
+
+}  // namespace kiln

@@ -1,0 +1,111 @@
+#include <array>
+#include <climits>
+
+#include "graph/error.hpp"
+#include "runtime/kernels.hpp"
+#include "runtime/kernels/kernel_list.hpp"
+
+namespace kiln {
+namespace {
+
+constexpr std::array<Kernel, kOpCount> kKernels = {{
+#define KILN_OP(name, arity, attrs, category, rule) &kernels::name,
+#include "graph/ops.def"
+#undef KILN_OP
+}};
+
+// CBLAS takes dimensions as int; a larger one must fail at bind time, never
+// wrap around inside a kernel.
+void check_blas_dimensions(OpKind op, std::span<const TensorRef> inputs) {
+  for (const TensorRef& t : inputs)
+    for (std::int64_t d : t.shape->dims())
+      if (d > INT_MAX)
+        throw Error(std::string(op_name(op)) + ": dimension " + std::to_string(d) + " of operand shape " +
+                    t.shape->str() + " exceeds the BLAS limit of " + std::to_string(INT_MAX));
+}
+
+KernelCall make_call(const TensorRef& out, const Attrs& attrs) {
+  KernelCall c;
+  c.out = out.data;
+  c.out_shape = out.shape;
+  c.dtype = out.dtype;
+  c.attrs = &attrs;
+  return c;
+}
+
+void set_input(KernelCall& c, int k, const TensorRef& t) {
+  c.in[k] = t.data;
+  c.in_shape[k] = t.shape;
+  c.in_dtype[k] = t.dtype;
+}
+
+}  // namespace
+
+Kernel kernel_for(OpKind op) { return kKernels[static_cast<std::size_t>(op)]; }
+
+void bind_kernel(OpKind op, std::span<const TensorRef> inputs, const TensorRef& out, const Attrs& attrs,
+                 std::vector<BoundKernel>& calls) {
+  const OpInfo& info = op_info(op);
+  const std::size_t n = inputs.size();
+  if (info.arity == kVariadic ? n == 0 : n != static_cast<std::size_t>(info.arity))
+    throw Error(std::string(info.name) + ": expects " +
+                (info.arity == kVariadic ? std::string("at least 1") : std::to_string(info.arity)) +
+                " operands, found " + std::to_string(n));
+  if (info.category == Category::linalg || info.category == Category::fused) check_blas_dimensions(op, inputs);
+
+  const Kernel kernel = kernel_for(op);
+  if (n <= static_cast<std::size_t>(kMaxKernelInputs)) {
+    KernelCall c = make_call(out, attrs);
+    for (std::size_t k = 0; k < n; ++k) set_input(c, static_cast<int>(k), inputs[k]);
+    c.n_in = static_cast<int>(n);
+    calls.push_back({kernel, c});
+    return;
+  }
+  // Only add_n gets here: the first call sums kMaxKernelInputs operands into
+  // the output, each later call adds up to kMaxKernelInputs - 1 more to it.
+  std::size_t next = 0;
+  while (next < n) {
+    KernelCall c = make_call(out, attrs);
+    int k = 0;
+    if (next > 0) set_input(c, k++, out);
+    while (k < kMaxKernelInputs && next < n) set_input(c, k++, inputs[next++]);
+    c.n_in = k;
+    calls.push_back({kernel, c});
+  }
+}
+
+bool kernel_allows_in_place(OpKind op, int operand) {
+  switch (op) {
+    case OpKind::add:
+    case OpKind::sub:
+    case OpKind::mul:
+    case OpKind::div:
+    case OpKind::add_n:
+    case OpKind::relu_grad:
+    case OpKind::softmax_grad:
+    case OpKind::log_softmax_grad:
+      return true;  // elementwise over operands shaped like the output
+    case OpKind::neg:
+    case OpKind::scale:
+    case OpKind::relu:
+    case OpKind::sigmoid:
+    case OpKind::tanh:
+    case OpKind::exp:
+    case OpKind::log:
+    case OpKind::square:
+    case OpKind::softmax:
+    case OpKind::log_softmax:
+      return operand == 0;
+    // Reads p[i] and t[i] before writing dp[i]; soft targets are shaped like p.
+    case OpKind::cross_entropy_grad:
+      return operand == 0 || operand == 1;
+    // Rewrites a row as softmax before subtracting the targets, so only the
+    // logits may share its buffer.
+    case OpKind::softmax_cross_entropy_grad:
+      return operand == 0;
+    default:
+      return false;
+  }
+}
+
+}  // namespace kiln

@@ -1,0 +1,43 @@
+#pragma once
+#include <span>
+#include <vector>
+
+#include "graph/op.hpp"
+#include "runtime/kernel_call.hpp"
+#include "runtime/tensor.hpp"
+
+namespace kiln {
+
+// The CPU kernel of an op, for f32 and f64 alike (kernels dispatch on
+// KernelCall::dtype). The table is generated from graph/ops.def and names
+// kiln::kernels::<op>, declared one by one in runtime/kernels/kernel_list.hpp,
+// so an op without a kernel does not compile.
+//
+// Semantics are those of graph/shape_rules.cpp; operand shapes are trusted
+// (the graph was checked), so kernels never validate and never allocate.
+// Leaves: `constant` writes its attrs.value; `input`, `labels` and `param`
+// do nothing (their buffers are fed or owned by the parameter store).
+Kernel kernel_for(OpKind op);
+
+// One kernel invocation with its resolved arguments: a step of a plan.
+struct BoundKernel {
+  Kernel kernel = nullptr;
+  KernelCall call;
+  void run() const { kernel(call); }
+};
+
+// Appends the calls that compute one node of kind `op` from `inputs` into
+// `out`: exactly one, except add_n with more than kMaxKernelInputs operands,
+// which becomes a chain whose later calls read the output as their first
+// operand. The shapes and `attrs` must outlive the calls. Throws kiln::Error
+// when the operand count does not fit the op.
+void bind_kernel(OpKind op, std::span<const TensorRef> inputs, const TensorRef& out, const Attrs& attrs,
+                 std::vector<BoundKernel>& calls);
+
+// Whether the kernel of `op` stays correct when its output buffer is exactly
+// operand `operand`'s buffer (same address, same shape): what the memory
+// planner may reuse in place. True for the elementwise ops, the softmax
+// family and the backward helpers whose output is shaped like that operand.
+bool kernel_allows_in_place(OpKind op, int operand);
+
+}  // namespace kiln

@@ -1,0 +1,183 @@
+// Backward helpers emitted by autodiff. Those whose output is shaped like an
+// operand may run in place on it (see kernel_allows_in_place), so they read
+// each element of that operand before writing the same element.
+#include <cmath>
+
+#include "runtime/kernels/common.hpp"
+#include "runtime/kernels/kernel_list.hpp"
+
+namespace kiln::kernels {
+namespace {
+
+using detail::for_float;
+using detail::input;
+using detail::numel;
+using detail::output;
+
+bool has_class_ids(const KernelCall& c) { return c.in_dtype[1] == DType::i32; }
+
+}  // namespace
+
+// y = Σ inputs. bind_kernel() chains calls for more than kMaxKernelInputs
+// operands, the later calls reading y itself as operand 0.
+void add_n(const KernelCall& c) {
+  for_float(c.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T* y = output<T>(c);
+    const std::size_t n = numel(c.out_shape);
+    const T* a = input<T>(c, 0);
+    switch (c.n_in) {
+      case 1:
+        for (std::size_t i = 0; i < n; ++i) y[i] = a[i];
+        break;
+      case 2: {
+        const T* b = input<T>(c, 1);
+        for (std::size_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
+        break;
+      }
+      case 3: {
+        const T *b = input<T>(c, 1), *d = input<T>(c, 2);
+        for (std::size_t i = 0; i < n; ++i) y[i] = a[i] + b[i] + d[i];
+        break;
+      }
+      default: {
+        static_assert(kMaxKernelInputs == 4, "add_n unrolls up to kMaxKernelInputs operands");
+        const T *b = input<T>(c, 1), *d = input<T>(c, 2), *e = input<T>(c, 3);
+        for (std::size_t i = 0; i < n; ++i) y[i] = a[i] + b[i] + d[i] + e[i];
+        break;
+      }
+    }
+  });
+}
+
+// Broadcasts dy back over the reduced axis (or from a scalar over
+// everything): the vector-Jacobian product of sum.
+void expand(const KernelCall& c) {
+  for_float(c.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T* __restrict__ dy = input<T>(c, 0);
+    T* __restrict__ y = output<T>(c);
+    if (!c.attrs->axis) {
+      const T v = dy[0];
+      const std::size_t n = numel(c.out_shape);
+      for (std::size_t i = 0; i < n; ++i) y[i] = v;
+      return;
+    }
+    detail::AxisView v = detail::view_around(*c.out_shape, *c.attrs->axis);
+    for (std::size_t o = 0; o < v.outer; ++o) {
+      const T* src = dy + o * v.inner;
+      for (std::size_t k = 0; k < v.n; ++k) {
+        T* dst = y + (o * v.n + k) * v.inner;
+        for (std::size_t i = 0; i < v.inner; ++i) dst[i] = src[i];
+      }
+    }
+  });
+}
+
+// dx = dy where relu's output y > 0, else 0
+void relu_grad(const KernelCall& c) {
+  for_float(c.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T* dy = input<T>(c, 0);
+    const T* y = input<T>(c, 1);
+    T* dx = output<T>(c);
+    const std::size_t n = numel(c.out_shape);
+    for (std::size_t i = 0; i < n; ++i) dx[i] = y[i] > T(0) ? dy[i] : T(0);
+  });
+}
+
+// dx = s·(dy − Σ dy·s) along the axis, s being softmax's output
+void softmax_grad(const KernelCall& c) {
+  for_float(c.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T* dy = input<T>(c, 0);
+    const T* s = input<T>(c, 1);
+    T* dx = output<T>(c);
+    detail::AxisView v = detail::softmax_view(c, *c.out_shape);
+    detail::for_each_lane(v, [&](std::size_t off, auto st) {
+      T inner = 0;
+      for (std::size_t k = 0; k < v.n; ++k) inner += dy[off + k * st] * s[off + k * st];
+      for (std::size_t k = 0; k < v.n; ++k) {
+        const std::size_t i = off + k * st;
+        dx[i] = s[i] * (dy[i] - inner);
+      }
+    });
+  });
+}
+
+// dx = dy − exp(ls)·Σ dy along the axis, ls being log_softmax's output
+void log_softmax_grad(const KernelCall& c) {
+  for_float(c.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T* dy = input<T>(c, 0);
+    const T* ls = input<T>(c, 1);
+    T* dx = output<T>(c);
+    detail::AxisView v = detail::softmax_view(c, *c.out_shape);
+    detail::for_each_lane(v, [&](std::size_t off, auto st) {
+      T total = 0;
+      for (std::size_t k = 0; k < v.n; ++k) total += dy[off + k * st];
+      for (std::size_t k = 0; k < v.n; ++k) {
+        const std::size_t i = off + k * st;
+        dx[i] = dy[i] - std::exp(ls[i]) * total;
+      }
+    });
+  });
+}
+
+// dp = −t / (p·N) · dloss, class ids read as one-hot rows
+void cross_entropy_grad(const KernelCall& c) {
+  for_float(c.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T* p = input<T>(c, 0);
+    T* dp = output<T>(c);
+    const std::size_t rows = static_cast<std::size_t>((*c.in_shape[0])[0]);
+    const std::size_t cols = static_cast<std::size_t>((*c.in_shape[0])[1]);
+    const T factor = -input<T>(c, 2)[0] / static_cast<T>(rows);
+    if (has_class_ids(c)) {
+      const std::int32_t* label = input<std::int32_t>(c, 1);
+      for (std::size_t r = 0; r < rows; ++r) {
+        const std::size_t hot = r * cols + static_cast<std::size_t>(label[r]);
+        const T g = factor / p[hot];  // read before the row is cleared: dp may be p
+        for (std::size_t j = 0; j < cols; ++j) dp[r * cols + j] = T(0);
+        dp[hot] = g;
+      }
+      return;
+    }
+    const T* t = input<T>(c, 1);
+    for (std::size_t i = 0; i < rows * cols; ++i) dp[i] = t[i] != T(0) ? factor * t[i] / p[i] : T(0);
+  });
+}
+
+// dz = (softmax(z) − t) / N · dloss, built row by row in the output
+void softmax_cross_entropy_grad(const KernelCall& c) {
+  for_float(c.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T* z = input<T>(c, 0);
+    T* dz = output<T>(c);
+    const std::size_t rows = static_cast<std::size_t>((*c.in_shape[0])[0]);
+    const std::size_t cols = static_cast<std::size_t>((*c.in_shape[0])[1]);
+    const T factor = input<T>(c, 2)[0] / static_cast<T>(rows);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const T* zr = z + r * cols;
+      T* dr = dz + r * cols;
+      T m = zr[0];
+      for (std::size_t j = 1; j < cols; ++j) m = zr[j] > m ? zr[j] : m;
+      T total = 0;
+      for (std::size_t j = 0; j < cols; ++j) {
+        T e = std::exp(zr[j] - m);
+        dr[j] = e;
+        total += e;
+      }
+      const T scale = factor / total;
+      for (std::size_t j = 0; j < cols; ++j) dr[j] *= scale;
+      if (has_class_ids(c)) {
+        dr[input<std::int32_t>(c, 1)[r]] -= factor;
+      } else {
+        const T* tr = input<T>(c, 1) + r * cols;
+        for (std::size_t j = 0; j < cols; ++j) dr[j] -= factor * tr[j];
+      }
+    }
+  });
+}
+
+}  // namespace kiln::kernels

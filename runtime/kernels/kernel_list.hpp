@@ -1,0 +1,55 @@
+#pragma once
+#include "runtime/kernel_call.hpp"
+
+// Every kernel, declared by hand per family (not generated from ops.def), so
+// that an op added to graph/ops.def without a kernel here fails to compile
+// in runtime/kernel_table.cpp.
+namespace kiln::kernels {
+
+// leaves.cpp
+void input(const KernelCall&);
+void labels(const KernelCall&);
+void param(const KernelCall&);
+void constant(const KernelCall&);
+
+// elementwise.cpp
+void add(const KernelCall&);
+void sub(const KernelCall&);
+void mul(const KernelCall&);
+void div(const KernelCall&);
+void neg(const KernelCall&);
+void scale(const KernelCall&);
+void relu(const KernelCall&);
+void sigmoid(const KernelCall&);
+void tanh(const KernelCall&);
+void exp(const KernelCall&);
+void log(const KernelCall&);
+void square(const KernelCall&);
+
+// reduce.cpp
+void sum(const KernelCall&);
+void mean(const KernelCall&);
+void l2(const KernelCall&);
+
+// linalg.cpp (GEMM and dot through CBLAS)
+void matmul(const KernelCall&);
+void dot(const KernelCall&);
+void affine(const KernelCall&);
+void affine_relu(const KernelCall&);
+
+// classification.cpp
+void softmax(const KernelCall&);
+void log_softmax(const KernelCall&);
+void cross_entropy(const KernelCall&);
+void softmax_cross_entropy(const KernelCall&);
+
+// gradient.cpp
+void add_n(const KernelCall&);
+void expand(const KernelCall&);
+void relu_grad(const KernelCall&);
+void softmax_grad(const KernelCall&);
+void log_softmax_grad(const KernelCall&);
+void cross_entropy_grad(const KernelCall&);
+void softmax_cross_entropy_grad(const KernelCall&);
+
+}  // namespace kiln::kernels
