@@ -1,0 +1,289 @@
+#include "passes/schedule.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <optional>
+
+#include "graph/error.hpp"
+#include "passes/liveness.hpp"
+
+namespace kiln {
+namespace {
+
+std::vector<NodeId> distinct_inputs(const Graph& g, NodeId v) {
+  std::vector<NodeId> in = g.inputs(v);
+  std::sort(in.begin(), in.end());
+  in.erase(std::unique(in.begin(), in.end()), in.end());
+  return in;
+}
+
+// Marks v and everything that reads v's value, directly or not.
+std::vector<bool> descendants(const Graph& g, NodeId v) {
+  std::vector<bool> seen(g.size(), false);
+  std::vector<NodeId> stack{v};
+  seen[v] = true;
+  while (!stack.empty()) {
+    NodeId u = stack.back();
+    stack.pop_back();
+    for (NodeId c : g.consumers(u))
+      if (!seen[c]) {
+        seen[c] = true;
+        stack.push_back(c);
+      }
+  }
+  return seen;
+}
+
+// The readers of the tensor that update `v` overwrites, which must therefore
+// run before it (a write-after-read dependence the graph's edges do not
+// carry). Readers downstream of v read the new value and are left out.
+std::vector<NodeId> readers_before_overwrite(const Graph& g, NodeId v) {
+  std::vector<NodeId> out;
+  auto target = overwritten_persistent(g, v);
+  if (!target) return out;
+  std::vector<bool> after = descendants(g, v);
+  for (NodeId r : g.consumers(*target))
+    if (!after[r] && (out.empty() || out.back() != r)) out.push_back(r);
+  return out;
+}
+
+std::optional<std::string> schedule_violation(const Graph& g, const std::vector<NodeId>& order) {
+  const std::size_t n = g.size();
+  std::vector<int> pos(n, -1);
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    NodeId v = order[i];
+    if (v >= n)
+      return "schedule: step " + std::to_string(i) + " names node id " + std::to_string(v) +
+             ", but the graph has " + std::to_string(n) + " nodes";
+    if (pos[v] >= 0)
+      return "schedule: " + describe(g, v) + " is listed twice, at steps " + std::to_string(pos[v]) + " and " +
+             std::to_string(i);
+    pos[v] = static_cast<int>(i);
+  }
+  for (NodeId v : order) {
+    for (NodeId u : g.inputs(v)) {
+      if (pos[u] < 0) {
+        if (g[u].op == OpKind::param || g[u].op == OpKind::constant) continue;
+        return "schedule: " + describe(g, v) + " at step " + std::to_string(pos[v]) + " reads " + describe(g, u) +
+               ", which is not in the schedule";
+      }
+      if (pos[u] > pos[v])
+        return "schedule: " + describe(g, v) + " runs at step " + std::to_string(pos[v]) + ", before its operand " +
+               describe(g, u) + " at step " + std::to_string(pos[u]);
+    }
+    if (!overwritten_persistent(g, v)) continue;
+    for (NodeId r : readers_before_overwrite(g, v))
+      if (r != v && pos[r] > pos[v])
+        return "schedule: update " + describe(g, v) + " at step " + std::to_string(pos[v]) + " overwrites " +
+               describe(g, *overwritten_persistent(g, v)) + " before its reader " + describe(g, r) + " at step " +
+               std::to_string(pos[r]);
+  }
+  return std::nullopt;
+}
+
+// The scheduling problem restricted to the needed nodes: who must precede
+// whom, and which values must survive the step.
+struct Problem {
+  std::vector<bool> needed;
+  std::vector<std::vector<NodeId>> operands;  // distinct
+  std::vector<std::vector<NodeId>> preds;     // operands + write-after-read readers
+  std::vector<std::vector<NodeId>> succs;
+  std::vector<int> readers;                // distinct needed consumers (data edges only)
+  std::vector<bool> output;
+  std::vector<NodeId> roots;
+};
+
+Problem make_problem(const Graph& g, const ScheduleOptions& options) {
+  const std::size_t n = g.size();
+  Problem p;
+  p.needed = needed_nodes(g, options);
+  p.operands.resize(n);
+  p.preds.resize(n);
+  p.succs.resize(n);
+  p.readers.assign(n, 0);
+  p.output.assign(n, false);
+  for (NodeId v = 0; v < n; ++v) {
+    if (!p.needed[v]) continue;
+    p.operands[v] = distinct_inputs(g, v);
+    p.preds[v] = p.operands[v];
+    for (NodeId u : p.operands[v]) ++p.readers[u];
+    for (NodeId r : readers_before_overwrite(g, v))
+      if (r != v && p.needed[r] && std::find(p.preds[v].begin(), p.preds[v].end(), r) == p.preds[v].end())
+        p.preds[v].push_back(r);
+    for (NodeId u : p.preds[v]) p.succs[u].push_back(v);
+  }
+  // The same outputs as the liveness analysis will see.
+  if (auto loss = g.loss()) p.output[*loss] = true;
+  for (const auto& [of, grad] : g.gradients()) {
+    std::vector<NodeId> readers = g.consumers(grad);
+    bool updated = std::any_of(readers.begin(), readers.end(),
+                               [&](NodeId r) { return p.needed[r] && g[r].role == Role::update; });
+    if (!updated) p.output[grad] = true;
+  }
+  for (NodeId v : options.outputs) p.output[v] = true;
+  for (NodeId v = 0; v < n; ++v)
+    if (p.needed[v] && p.succs[v].empty()) p.roots.push_back(v);
+  return p;
+}
+
+std::vector<NodeId> leaves_first(const Graph& g, const std::vector<NodeId>& order) {
+  std::vector<NodeId> out;
+  out.reserve(order.size());
+  for (NodeId v : order)
+    if (g[v].info().is_leaf()) out.push_back(v);
+  std::sort(out.begin(), out.end());
+  for (NodeId v : order)
+    if (!g[v].info().is_leaf()) out.push_back(v);
+  return out;
+}
+
+std::vector<NodeId> creation_order(const Graph& g, const Problem& p) {
+  std::vector<NodeId> order;
+  for (NodeId v = 0; v < g.size(); ++v)
+    if (p.needed[v]) order.push_back(v);
+  return leaves_first(g, order);
+}
+
+// Post-order from each root in turn, operands in operand order: finishes one
+// branch before starting the next.
+std::vector<NodeId> depth_first_order(const Graph& g, const Problem& p) {
+  std::vector<NodeId> order;
+  std::vector<bool> entered(g.size(), false);
+  for (NodeId root : p.roots) {
+    std::vector<std::pair<NodeId, std::size_t>> stack{{root, 0}};
+    entered[root] = true;
+    while (!stack.empty()) {
+      auto& [v, next] = stack.back();
+      if (next < p.preds[v].size()) {
+        NodeId u = p.preds[v][next++];
+        if (!entered[u]) {
+          entered[u] = true;
+          stack.emplace_back(u, 0);
+        }
+        continue;
+      }
+      order.push_back(v);
+      stack.pop_back();
+    }
+  }
+  return leaves_first(g, order);
+}
+
+// The list scheduler: among the ready nodes, the one that frees the most
+// bytes net of what it allocates, then the smallest output, then the oldest.
+std::vector<NodeId> memory_greedy_order(const Graph& g, const Problem& p) {
+  const std::size_t n = g.size();
+  std::vector<int> pending(n, 0), readers_left = p.readers;
+  std::vector<NodeId> order, ready;
+  auto retire = [&](NodeId v) {
+    order.push_back(v);
+    for (NodeId s : p.succs[v])
+      if (--pending[s] == 0 && !g[s].info().is_leaf()) ready.push_back(s);
+  };
+  for (NodeId v = 0; v < n; ++v)
+    if (p.needed[v]) pending[v] = static_cast<int>(p.preds[v].size());
+  for (NodeId v = 0; v < n; ++v)
+    if (p.needed[v] && g[v].info().is_leaf()) retire(v);
+  for (NodeId v = 0; v < n; ++v)
+    if (p.needed[v] && !g[v].info().is_leaf() && p.preds[v].empty()) ready.push_back(v);
+
+  while (!ready.empty()) {
+    std::size_t best = 0;
+    long long best_net = std::numeric_limits<long long>::min();
+    std::size_t best_alloc = 0;
+    for (std::size_t i = 0; i < ready.size(); ++i) {
+      NodeId v = ready[i];
+      long long freed = 0;
+      for (NodeId u : p.operands[v])
+        if (readers_left[u] == 1 && !p.output[u]) freed += static_cast<long long>(arena_bytes(g, u));
+      std::size_t alloc = arena_bytes(g, v);
+      bool dies_at_once = p.readers[v] == 0 && !p.output[v];
+      long long net = freed - (dies_at_once ? 0 : static_cast<long long>(alloc));
+      bool better = net > best_net || (net == best_net && alloc < best_alloc) ||
+                    (net == best_net && alloc == best_alloc && v < ready[best]);
+      if (better) {
+        best = i;
+        best_net = net;
+        best_alloc = alloc;
+      }
+    }
+    NodeId v = ready[best];
+    ready.erase(ready.begin() + static_cast<std::ptrdiff_t>(best));
+    for (NodeId u : p.operands[v]) --readers_left[u];
+    retire(v);
+  }
+  return order;
+}
+
+}  // namespace
+
+std::vector<bool> needed_nodes(const Graph& g, const ScheduleOptions& options) {
+  const std::size_t n = g.size();
+  std::vector<NodeId> roots;
+  if (auto loss = g.loss()) roots.push_back(*loss);
+  for (const auto& [of, grad] : g.gradients()) roots.push_back(grad);
+  for (NodeId v = 0; v < n; ++v)
+    if (g[v].role == Role::update) roots.push_back(v);
+  for (NodeId v : options.outputs) {
+    if (v >= n) throw Error("schedule: an extra output refers to node id " + std::to_string(v) + ", which does not exist");
+    roots.push_back(v);
+  }
+  if (roots.empty())
+    for (NodeId v = 0; v < n; ++v)
+      if (g.consumers(v).empty()) roots.push_back(v);
+  std::vector<bool> needed(n, false);
+  for (NodeId r : roots) needed[r] = true;
+  while (!roots.empty()) {
+    NodeId v = roots.back();
+    roots.pop_back();
+    for (NodeId u : g.inputs(v))
+      if (!needed[u]) {
+        needed[u] = true;
+        roots.push_back(u);
+      }
+  }
+  return needed;
+}
+
+void verify_schedule(const Graph& g, const std::vector<NodeId>& order) {
+  if (auto problem = schedule_violation(g, order)) throw Error(*problem);
+}
+
+ScheduleReport schedule_with_report(const Graph& g, const ScheduleOptions& options) {
+  Problem p = make_problem(g, options);
+  ScheduleReport report;
+  for (NodeId v = 0; v < g.size(); ++v)
+    if (!p.needed[v]) report.dropped.push_back(v);
+
+  LivenessOptions live;
+  live.outputs = options.outputs;
+  std::pair<const char*, std::vector<NodeId>> candidates[] = {
+      {"memory-greedy", memory_greedy_order(g, p)},
+      {"depth-first", depth_first_order(g, p)},
+      {"creation", creation_order(g, p)},
+  };
+  bool have = false;
+  for (auto& [name, order] : candidates) {
+    // Creation order can break a write-after-read rule when an update was
+    // built before a reader of its param; such a candidate is skipped.
+    if (schedule_violation(g, order)) continue;
+    std::size_t peak = peak_live_bytes(g, order, live);
+    report.candidates.push_back({name, peak});
+    if (std::string(name) == "creation") report.creation_order_peak_bytes = peak;
+    if (!have || peak < report.peak_bytes) {
+      have = true;
+      report.peak_bytes = peak;
+      report.chosen = name;
+      report.order = order;
+    }
+  }
+  if (!have) throw Error("schedule: internal error: no candidate order is a valid schedule");
+  verify_schedule(g, report.order);
+  return report;
+}
+
+std::vector<NodeId> schedule(const Graph& g, const ScheduleOptions& options) {
+  return schedule_with_report(g, options).order;
+}
+
+}  // namespace kiln
