@@ -1,0 +1,39 @@
+#pragma once
+#include <string>
+#include <string_view>
+
+#include "graph/graph.hpp"
+
+// kiln graph files (JSON), as specified in GRAPH_FORMAT.md.
+//
+// Reading builds the graph through Graph::add / add_explicit, so shapes are
+// inferred and checked by the op table. Anything the reader does not
+// understand is a kiln::Error that names the source, the node, the field and
+// what was expected versus found; the reader never guesses a default that the
+// format does not define.
+//
+// Beyond GRAPH_FORMAT.md version 1 the reader and writer know one optional
+// node field: "role": "forward" (default) | "backward" | "update", so that a
+// graph after autodiff or optimizer insertion survives a round trip.
+namespace kiln {
+
+// Parses a graph file's text. `source` (a path, or "<string>") starts every
+// error message.
+Graph parse_graph_json(std::string_view text, const std::string& source = "<string>");
+
+// Reads and parses a graph file; a missing or unreadable file is an Error
+// naming the path.
+Graph load_graph_file(const std::string& path);
+
+// The graph as a deterministic, pretty-printed graph file: one node per line,
+// nodes in creation order, only the fields each op accepts, defaults left out
+// (dtype f32, transpose false, absent axis, forward role). Doubles are written
+// in their shortest form that reads back to the same value. Throws when a
+// number cannot be written in JSON (NaN or infinity).
+std::string graph_to_json(const Graph& g);
+
+// Writes graph_to_json(g) to `path` through a temporary file in the same
+// directory renamed over `path`, so a reader never sees a half-written file.
+void save_graph_file(const Graph& g, const std::string& path);
+
+}  // namespace kiln
