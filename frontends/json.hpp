@@ -12,9 +12,11 @@
 // what was expected versus found; the reader never guesses a default that the
 // format does not define.
 //
-// Beyond GRAPH_FORMAT.md version 1 the reader and writer know one optional
-// node field: "role": "forward" (default) | "backward" | "update", so that a
-// graph after autodiff or optimizer insertion survives a round trip.
+// Beyond GRAPH_FORMAT.md version 1 the reader and writer know two optional
+// fields, so that a graph after autodiff or optimizer insertion survives a
+// round trip:
+//   node:      "role": "forward" (default) | "backward" | "update"
+//   top level: "gradients": {"W": "grad/W", ...}, Graph::gradients() in order
 namespace kiln {
 
 // Parses a graph file's text. `source` (a path, or "<string>") starts every

@@ -96,7 +96,10 @@ class DuplicateKeyCheck {
         break;
       case E::key: {
         const std::string& k = parsed.get_ref<const std::string&>();
-        if (depth == 1) top_key_ = k;
+        if (depth == 1) {
+          top_key_ = k;
+          in_nodes_ = false;
+        }
         if (depth == 3) node_key_ = k;
         if (!keys_.empty() && !keys_.back().insert(k).second && !duplicate_) duplicate_ = where() + in_quotes(k);
         break;
@@ -198,8 +201,9 @@ class Reader {
   Graph read() {
     if (!doc_.is_object()) fail("expected a JSON object at the top, found " + preview(doc_));
     for (auto it = doc_.begin(); it != doc_.end(); ++it)
-      if (it.key() != "format" && it.key() != "version" && it.key() != "nodes" && it.key() != "loss")
-        fail("unknown top-level field " + in_quotes(it.key()) + " (expected format, version, nodes, loss)");
+      if (it.key() != "format" && it.key() != "version" && it.key() != "nodes" && it.key() != "loss" &&
+          it.key() != "gradients")
+        fail("unknown top-level field " + in_quotes(it.key()) + " (expected format, version, nodes, loss, gradients)");
     check_header();
     auto nodes = doc_.find("nodes");
     if (nodes == doc_.end()) fail("missing field 'nodes': expected a list of nodes");
@@ -208,6 +212,7 @@ class Reader {
     index_names();
     for (std::size_t i = 0; i < nodes_->size(); ++i) read_node(i, (*nodes_)[i]);
     read_loss();
+    read_gradients();
     return std::move(graph_);
   }
 
@@ -559,6 +564,29 @@ class Reader {
       graph_.set_loss(*id);
     } catch (const Error& e) {
       fail(std::string("field 'loss': ") + e.what());
+    }
+  }
+
+  // {"W": "grad/W", ...}: which node holds the gradient of which, as
+  // recorded by autodiff, in the order it recorded them.
+  void read_gradients() {
+    auto gradients = doc_.find("gradients");
+    if (gradients == doc_.end()) return;
+    if (!gradients->is_object())
+      fail("field 'gradients': expected an object mapping node names to their gradient nodes, found " +
+           preview(*gradients));
+    for (auto it = gradients->begin(); it != gradients->end(); ++it) {
+      const std::string at = "field 'gradients': entry " + in_quotes(it.key()) + ": ";
+      auto of = graph_.find(it.key());
+      if (!of) fail(at + "expected the name of a node, found " + in_quotes(it.key()) + ", which names no node");
+      if (!it->is_string()) fail(at + "expected the name of its gradient node, found " + preview(*it));
+      auto grad = graph_.find(it->get_ref<const std::string&>());
+      if (!grad) fail(at + "expected the name of its gradient node, found " + preview(*it) + ", which names no node");
+      try {
+        graph_.set_gradient(*of, *grad);
+      } catch (const Error& e) {
+        fail(at + e.what());
+      }
     }
   }
 

@@ -67,6 +67,16 @@ class Writer {
     }
     out += first ? "]" : "\n  ]";
     if (auto loss = g_.loss()) out += ",\n  \"loss\": " + Json(g_[*loss].name).dump();
+    if (!g_.gradients().empty()) {
+      out += ",\n  \"gradients\": {";
+      first = true;
+      for (auto [of, grad] : g_.gradients()) {
+        out += first ? "\n    " : ",\n    ";
+        first = false;
+        out += Json(g_[of].name).dump() + ": " + Json(g_[grad].name).dump();
+      }
+      out += "\n  }";
+    }
     out += "\n}\n";
     return out;
   }

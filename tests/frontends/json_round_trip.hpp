@@ -36,6 +36,12 @@ inline std::string require_round_trip(const Graph& g) {
   }
   REQUIRE(back.loss().has_value() == g.loss().has_value());
   if (g.loss()) CHECK(back[*back.loss()].name == g[*g.loss()].name);
+  auto gradient_names = [](const Graph& graph) {
+    std::vector<std::pair<std::string, std::string>> names;
+    for (auto [of, grad] : graph.gradients()) names.emplace_back(graph[of].name, graph[grad].name);
+    return names;
+  };
+  CHECK(gradient_names(back) == gradient_names(g));
   return text;
 }
 

@@ -10,6 +10,7 @@
 #include "frontends/models.hpp"
 #include "graph/error.hpp"
 #include "graph/verify.hpp"
+#include "passes/autodiff.hpp"
 #include "json_round_trip.hpp"
 
 using namespace kiln;
@@ -195,6 +196,17 @@ TEST_CASE("every seed model round-trips through JSON", "[models][json]") {
     o.dtype = DType::f64;
     o.weight_decay = 0.25;
     kiln::test::require_round_trip(build_model(name, o));
+  }
+}
+
+TEST_CASE("every seed model after autodiff round-trips, gradients and roles included", "[models][json]") {
+  for (const std::string& name : model_names()) {
+    INFO("model " << name);
+    Graph trained = autodiff(build_model(name));
+    REQUIRE_FALSE(trained.gradients().empty());
+    std::string text = kiln::test::require_round_trip(trained);
+    CHECK_THAT(text, Catch::Contains("\"gradients\": {") && Catch::Contains("\"role\": \"backward\""));
+    verify(parse_graph_json(text));
   }
 }
 
