@@ -57,7 +57,7 @@ Graph build(const ModelSpec& spec, const ModelOptions& options) {
     const bool last = k == hidden.size();
     const std::string layer = "fc" + std::to_string(k + 1);
     h = dense(g, h, last ? spec.classes : hidden[k], layer, spec.weight_init, Init::zeros());
-    weights.push_back(Value(&g, g.graph().at(layer + "/W")));
+    weights.push_back(Value(&g, g.graph().at(layer + "/W")));  // dense names its weight "<layer>/W"
     if (!last) h = relu(h, layer + "/relu");
   }
   Value loss = softmax_cross_entropy(h, y, decay > 0 ? "data_loss" : "loss");
