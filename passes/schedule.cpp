@@ -169,9 +169,14 @@ std::vector<NodeId> depth_first_order(const Graph& g, const Problem& p) {
   return leaves_first(g, order);
 }
 
-// The list scheduler: among the ready nodes, the one that frees the most
-// bytes net of what it allocates, then the smallest output, then the oldest.
-std::vector<NodeId> memory_greedy_order(const Graph& g, const Problem& p) {
+// How the list scheduler ranks the ready nodes; ties go to the oldest node.
+enum class Preference {
+  net_bytes,   // most bytes freed net of the output's, then the smallest output
+  last_reads,  // most bytes freed, then the smallest output
+};
+
+// The list scheduler: runs the ready node it prefers, one at a time.
+std::vector<NodeId> memory_greedy_order(const Graph& g, const Problem& p, Preference preference) {
   const std::size_t n = g.size();
   std::vector<int> pending(n, 0), readers_left = p.readers;
   std::vector<NodeId> order, ready;
@@ -189,7 +194,7 @@ std::vector<NodeId> memory_greedy_order(const Graph& g, const Problem& p) {
 
   while (!ready.empty()) {
     std::size_t best = 0;
-    long long best_net = std::numeric_limits<long long>::min();
+    long long best_key = std::numeric_limits<long long>::min();
     std::size_t best_alloc = 0;
     for (std::size_t i = 0; i < ready.size(); ++i) {
       NodeId v = ready[i];
@@ -198,12 +203,14 @@ std::vector<NodeId> memory_greedy_order(const Graph& g, const Problem& p) {
         if (readers_left[u] == 1 && !p.output[u]) freed += static_cast<long long>(arena_bytes(g, u));
       std::size_t alloc = arena_bytes(g, v);
       bool dies_at_once = p.readers[v] == 0 && !p.output[v];
-      long long net = freed - (dies_at_once ? 0 : static_cast<long long>(alloc));
-      bool better = net > best_net || (net == best_net && alloc < best_alloc) ||
-                    (net == best_net && alloc == best_alloc && v < ready[best]);
+      long long key = preference == Preference::last_reads
+                          ? freed
+                          : freed - (dies_at_once ? 0 : static_cast<long long>(alloc));
+      bool better = key > best_key || (key == best_key && alloc < best_alloc) ||
+                    (key == best_key && alloc == best_alloc && v < ready[best]);
       if (better) {
         best = i;
-        best_net = net;
+        best_key = key;
         best_alloc = alloc;
       }
     }
@@ -258,7 +265,8 @@ ScheduleReport schedule_with_report(const Graph& g, const ScheduleOptions& optio
   LivenessOptions live;
   live.outputs = options.outputs;
   std::pair<const char*, std::vector<NodeId>> candidates[] = {
-      {"memory-greedy", memory_greedy_order(g, p)},
+      {"memory-greedy", memory_greedy_order(g, p, Preference::net_bytes)},
+      {"last-reads-first", memory_greedy_order(g, p, Preference::last_reads)},
       {"depth-first", depth_first_order(g, p)},
       {"creation", creation_order(g, p)},
   };

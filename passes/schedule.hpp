@@ -22,7 +22,8 @@ struct ScheduleReport {
   std::vector<NodeId> dropped;
   // The candidate orders tried and the peak live bytes of each (liveness with
   // in-place sharing, passes/liveness.hpp); `order` is the first with the
-  // smallest peak. Names: "memory-greedy", "depth-first", "creation".
+  // smallest peak. Names: "memory-greedy", "last-reads-first",
+  // "depth-first", "creation".
   struct Candidate {
     std::string name;
     std::size_t peak_bytes = 0;
@@ -38,10 +39,11 @@ struct ScheduleReport {
 // rest is ordered by a list scheduler over the ready set that prefers the node
 // that frees the most bytes net of what it allocates (the last reader of a
 // big buffer), then the node with the smallest output, then creation order.
-// The greedy order is compared with a depth-first order and with creation
-// order, and the one with the lowest peak is returned, so the result is never
-// worse than creation order. An update node that overwrites a param in place
-// runs after every other reader of that param.
+// Being greedy it can lose to simpler orders on some graphs, so a second
+// greedy ranking (bytes freed first), a depth-first order and creation order
+// are scored too and the lowest peak wins: the result is never worse than
+// creation order. An update node that overwrites a param runs after every
+// other reader of that param.
 std::vector<NodeId> schedule(const Graph& g, const ScheduleOptions& options = {});
 ScheduleReport schedule_with_report(const Graph& g, const ScheduleOptions& options = {});
 
