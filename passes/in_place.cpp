@@ -1,5 +1,7 @@
 #include "passes/in_place.hpp"
 
+#include <algorithm>
+
 namespace kiln {
 namespace {
 
@@ -44,7 +46,11 @@ bool may_overwrite_input(const Graph& g, NodeId node, int operand) {
   std::vector<NodeId> inputs = g.inputs(node);
   if (static_cast<std::size_t>(operand) >= inputs.size()) return false;
   // Same element count and size is what makes the buffers interchangeable.
-  const Node& in = g[inputs[static_cast<std::size_t>(operand)]];
+  NodeId target = inputs[static_cast<std::size_t>(operand)];
+  // add_n may accumulate into its output (out = x0; out += x1; ...): if x0
+  // is also a later operand, that read would see the partial sum.
+  if (g[node].op == OpKind::add_n && std::count(inputs.begin(), inputs.end(), target) > 1) return false;
+  const Node& in = g[target];
   const Node& out = g[node];
   return in.shape == out.shape && in.dtype == out.dtype;
 }

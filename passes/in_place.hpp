@@ -17,10 +17,10 @@ namespace kiln {
 //                                                equal the output's (a broadcast
 //                                                operand is read many times: never)
 //   relu_grad (dy, y)                            operand 0 or 1
-//   add_n                                        operand 0 only: a kernel may
-//                                                accumulate into the output, so
-//                                                any other operand could be
-//                                                overwritten before it is read
+//   add_n                                        operand 0 only, and only when
+//                                                it is not also another operand:
+//                                                the kernel may accumulate into
+//                                                the output (out = x0; out += xk)
 //
 // Everything else is never in place: GEMM-based ops (matmul, affine,
 // affine_relu, dot) read each input element many times while writing;

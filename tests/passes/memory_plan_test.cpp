@@ -188,10 +188,15 @@ TEST_CASE("the in-place table allows exactly the elementwise cases", "[memory_pl
   NodeId relu_grad = op(OpKind::relu_grad, {x, y});
   CHECK(may_overwrite_input(g, relu_grad, 0));
   CHECK(may_overwrite_input(g, relu_grad, 1));
-  NodeId add_n = op(OpKind::add_n, {x, y, x});
+  NodeId add_n = op(OpKind::add_n, {y, x, x});
   CHECK(may_overwrite_input(g, add_n, 0));
   CHECK_FALSE(may_overwrite_input(g, add_n, 1));
   CHECK_FALSE(may_overwrite_input(g, add_n, 2));
+  // x is operand 0 and 2: an accumulating kernel would read its partial sum.
+  NodeId repeated = op(OpKind::add_n, {x, y, x});
+  CHECK_FALSE(may_overwrite_input(g, repeated, 0));
+  NodeId distinct = op(OpKind::add_n, {x, y});
+  CHECK(may_overwrite_input(g, distinct, 0));
   Attrs t;
   t.transpose_b = true;
   NodeId square_product = op(OpKind::matmul, {x, y}, t);  // [4, 4]: a GEMM output never aliases
