@@ -1,21 +1,56 @@
-// The kiln command line. Every kiln::Error becomes one line on stderr and
-// exit code 2.
+// The kiln command line. Subcommands register themselves (commands.hpp);
+// every failure becomes one line on stderr and exit code 2.
 #include <iostream>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "commands.hpp"
 #include "graph/error.hpp"
+#include "version.hpp"
+
+namespace {
+
+// Messages may span lines (CLI11's sometimes do); the contract is one line.
+std::string one_line(std::string message) {
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  for (char& c : message)
+    if (c == '\n' || c == '\r') c = ' ';
+  return message;
+}
+
+// "kiln dot --help" when a subcommand was named, else "kiln --help".
+std::string help_hint(const CLI::App& app) {
+  std::string hint = "kiln";
+  for (const CLI::App* sub : app.get_subcommands()) hint += " " + sub->get_name();
+  return hint + " --help";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"kiln: a static computation-graph compiler for training neural networks"};
+  CLI::App app{"kiln: a static computation-graph compiler for training neural networks", "kiln"};
+  app.set_version_flag("--version", "kiln " KILN_VERSION);
   app.require_subcommand(1);
+  app.footer(
+      "Run 'kiln SUBCOMMAND --help' for what a subcommand does and takes.\n\n"
+      "Example:\n"
+      "  kiln dot examples/graphs/mlp.json -o mlp.svg");
+  kiln::cli::add_registered_commands(app);
+
   try {
     app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help, --version
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  } catch (const kiln::Error& e) {
-    std::cerr << "kiln: error: " << e.what() << "\n";
+    std::cerr << "kiln: error: " << one_line(e.what()) << " (see '" << help_hint(app) << "')\n";
     return 2;
+  } catch (const kiln::Error& e) {
+    std::cerr << "kiln: error: " << one_line(e.what()) << "\n";
+    return 2;
+  } catch (const std::exception& e) {  // a bug in kiln, not a problem with the input
+    std::cerr << "kiln: internal error: " << one_line(e.what()) << "\n";
+    return 3;
   }
   return 0;
 }
