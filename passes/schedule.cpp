@@ -17,33 +17,15 @@ std::vector<NodeId> distinct_inputs(const Graph& g, NodeId v) {
   return in;
 }
 
-// Marks v and everything that reads v's value, directly or not.
-std::vector<bool> descendants(const Graph& g, NodeId v) {
-  std::vector<bool> seen(g.size(), false);
-  std::vector<NodeId> stack{v};
-  seen[v] = true;
-  while (!stack.empty()) {
-    NodeId u = stack.back();
-    stack.pop_back();
-    for (NodeId c : g.consumers(u))
-      if (!seen[c]) {
-        seen[c] = true;
-        stack.push_back(c);
-      }
-  }
-  return seen;
-}
-
-// The readers of the tensor that update `v` overwrites, which must therefore
-// run before it (a write-after-read dependence the graph's edges do not
-// carry). Readers downstream of v read the new value and are left out.
+// The other readers of the param that update `v` overwrites: they must run
+// before it, a write-after-read dependence the graph's edges do not carry.
+// (Such an update has no readers of its own, so none of them comes after it.)
 std::vector<NodeId> readers_before_overwrite(const Graph& g, NodeId v) {
   std::vector<NodeId> out;
   auto target = overwritten_persistent(g, v);
   if (!target) return out;
-  std::vector<bool> after = descendants(g, v);
   for (NodeId r : g.consumers(*target))
-    if (!after[r] && (out.empty() || out.back() != r)) out.push_back(r);
+    if (r != v && (out.empty() || out.back() != r)) out.push_back(r);
   return out;
 }
 
@@ -73,7 +55,7 @@ std::optional<std::string> schedule_violation(const Graph& g, const std::vector<
     }
     if (!overwritten_persistent(g, v)) continue;
     for (NodeId r : readers_before_overwrite(g, v))
-      if (r != v && pos[r] > pos[v])
+      if (pos[r] > pos[v])
         return "schedule: update " + describe(g, v) + " at step " + std::to_string(pos[v]) + " overwrites " +
                describe(g, *overwritten_persistent(g, v)) + " before its reader " + describe(g, r) + " at step " +
                std::to_string(pos[r]);
@@ -108,7 +90,7 @@ Problem make_problem(const Graph& g, const ScheduleOptions& options) {
     p.preds[v] = p.operands[v];
     for (NodeId u : p.operands[v]) ++p.readers[u];
     for (NodeId r : readers_before_overwrite(g, v))
-      if (r != v && p.needed[r] && std::find(p.preds[v].begin(), p.preds[v].end(), r) == p.preds[v].end())
+      if (p.needed[r] && std::find(p.preds[v].begin(), p.preds[v].end(), r) == p.preds[v].end())
         p.preds[v].push_back(r);
     for (NodeId u : p.preds[v]) p.succs[u].push_back(v);
   }
