@@ -2,7 +2,13 @@
 // The one header a kiln user includes.
 
 #include "frontends/builder.hpp"
+#include "frontends/json.hpp"
 #include "frontends/layers.hpp"
+#include "frontends/models.hpp"
 #include "graph/error.hpp"
 #include "graph/graph.hpp"
 #include "graph/verify.hpp"
+#include "passes/autodiff.hpp"
+#include "runtime/executor.hpp"
+#include "runtime/npy.hpp"
+#include "runtime/tensor.hpp"
