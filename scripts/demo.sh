@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The main job of `make demo`: a picture of every model in examples/graphs
+# as the compiler first sees it (kiln dot --stage input), one SVG per model.
+#   scripts/demo.sh [BUILD_DIR] [OUT_DIR]     (defaults: build out)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build="${1:-build}"
+out="${2:-out}"
+kiln="$build/kiln"
+if [[ ! -x "$kiln" ]]; then
+  echo "demo: $kiln is not built; run 'make demo'" >&2
+  exit 1
+fi
+
+shopt -s nullglob
+graphs=(examples/graphs/*.json)
+if [[ ${#graphs[@]} -eq 0 ]]; then
+  echo "demo: no graph files in examples/graphs" >&2
+  exit 1
+fi
+
+mkdir -p "$out"
+pictures=()
+for graph in "${graphs[@]}"; do
+  model="$(basename "$graph" .json)"
+  "$kiln" dot "$graph" --stage input -o "$out/$model.svg"
+  pictures+=("$(cd "$out" && pwd)/$model.svg")
+done
+
+echo
+echo "demo: ${#pictures[@]} graph pictures (open them in a browser):"
+printf '  %s\n' "${pictures[@]}"
