@@ -23,6 +23,22 @@ inline constexpr std::string_view kInit = "init";
 inline constexpr std::string_view kValue = "value";
 inline constexpr std::string_view kRole = "role";
 
+// The optimizer updates' hyperparameters: one number field each, required
+// on the ops that accept it.
+struct NumberField {
+  std::uint32_t attr;
+  std::string_view name;
+  double Attrs::*member;
+};
+inline constexpr NumberField kHyperparameters[] = {
+    {Attr::kLr, "lr", &Attrs::lr},
+    {Attr::kMomentum, "momentum", &Attrs::momentum},
+    {Attr::kBeta1, "beta1", &Attrs::beta1},
+    {Attr::kBeta2, "beta2", &Attrs::beta2},
+    {Attr::kEps, "eps", &Attrs::eps},
+    {Attr::kWeightDecay, "weight_decay", &Attrs::weight_decay},
+};
+
 // Node fields in the order the writer emits them; `inputs` only for ops that
 // take operands.
 inline std::vector<std::string_view> accepted_fields(const OpInfo& info) {
@@ -37,6 +53,8 @@ inline std::vector<std::string_view> accepted_fields(const OpInfo& info) {
     f.push_back(kTransposeB);
   }
   if (info.accepts(Attr::kFactor)) f.push_back(kFactor);
+  for (const NumberField& h : kHyperparameters)
+    if (info.accepts(h.attr)) f.push_back(h.name);
   if (info.accepts(Attr::kInit)) f.push_back(kInit);
   if (info.accepts(Attr::kValue)) f.push_back(kValue);
   f.push_back(kRole);

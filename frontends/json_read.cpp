@@ -287,6 +287,8 @@ class Reader {
       attrs.transpose_b = read_flag(at, n, kTransposeB);
     }
     if (info.accepts(Attr::kFactor)) attrs.factor = read_finite_number(at, n, kFactor, "the factor");
+    for (const NumberField& h : kHyperparameters)
+      if (info.accepts(h.attr)) attrs.*h.member = read_finite_number(at, n, h.name, "a number");
 
     try {
       if (info.accepts(Attr::kShape))

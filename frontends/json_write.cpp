@@ -107,6 +107,8 @@ class Writer {
       if (n.attrs.transpose_b) rest[kTransposeB] = true;
     }
     if (info.accepts(Attr::kFactor)) rest[kFactor] = finite(id, kFactor, n.attrs.factor);
+    for (const NumberField& h : kHyperparameters)
+      if (info.accepts(h.attr)) rest[std::string(h.name)] = finite(id, h.name, n.attrs.*h.member);
     if (info.accepts(Attr::kInit)) rest[kInit] = init(id, n.attrs.init);
     if (info.accepts(Attr::kValue)) rest[kValue] = value(id, n.shape, n.attrs.value);
     if (n.role != Role::forward) rest[kRole] = std::string(role_name(n.role));

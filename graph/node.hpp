@@ -43,6 +43,13 @@ struct Attrs {
   std::int64_t classes = 0;    // labels
   Init init;                   // param
   std::vector<double> value;   // constant, row-major
+  // optimizer updates (defaults are PyTorch's)
+  double lr = 0.01;
+  double momentum = 0.9;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
 
   friend bool operator==(const Attrs&, const Attrs&) = default;
 };

@@ -34,6 +34,7 @@ std::string_view category_name(Category c) {
     case Category::regularisation: return "regularisation";
     case Category::fused: return "fused";
     case Category::gradient: return "gradient";
+    case Category::update: return "update";
   }
   return "?";
 }

@@ -21,10 +21,16 @@ enum : std::uint32_t {
   kAxis = 1u << 5,        // reductions, softmax family, expand
   kTransposes = 1u << 6,  // matmul: transpose_a, transpose_b
   kFactor = 1u << 7,      // scale
+  kLr = 1u << 8,          // optimizer updates: learning rate
+  kMomentum = 1u << 9,
+  kBeta1 = 1u << 10,
+  kBeta2 = 1u << 11,
+  kEps = 1u << 12,
+  kWeightDecay = 1u << 13,
 };
 }  // namespace Attr
 
-enum class Category { leaf, elementwise, reduction, linalg, classification, regularisation, fused, gradient };
+enum class Category { leaf, elementwise, reduction, linalg, classification, regularisation, fused, gradient, update };
 
 inline constexpr int kVariadic = -1;
 

@@ -217,4 +217,27 @@ TensorType classification_loss_grad(std::span<const TensorType> in, const Attrs&
   return in[0];
 }
 
+TensorType same_as_first(std::span<const TensorType> in, const Attrs&, const TensorType&) {
+  require_float(in[0], "the updated tensor");
+  for (std::size_t k = 1; k < in.size(); ++k)
+    if (!(in[k] == in[0]))
+      throw Error("expected input " + std::to_string(k) + " to be " + in[0].shape.str() + " " +
+                  std::string(dtype_name(in[0].dtype)) + " like the updated tensor, found " + in[k].shape.str() + " " +
+                  std::string(dtype_name(in[k].dtype)));
+  return in[0];
+}
+
+TensorType step_count(std::span<const TensorType> in, const Attrs&, const TensorType&) {
+  require_float(in[0], "the step counter");
+  if (!in[0].shape.is_scalar()) throw Error("expected a scalar step counter, found shape " + in[0].shape.str());
+  return in[0];
+}
+
+TensorType adam_update(std::span<const TensorType> in, const Attrs& attrs, const TensorType& self) {
+  TensorType p = same_as_first(in.first(3), attrs, self);
+  step_count(in.subspan(3, 1), attrs, self);
+  require_same_dtype(in[0], in[3]);
+  return p;
+}
+
 }  // namespace kiln::shape_rules

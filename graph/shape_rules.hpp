@@ -27,6 +27,9 @@ KILN_SHAPE_RULE(add_n)
 KILN_SHAPE_RULE(expand)
 KILN_SHAPE_RULE(like_first_same_second)
 KILN_SHAPE_RULE(classification_loss_grad)
+KILN_SHAPE_RULE(same_as_first)
+KILN_SHAPE_RULE(step_count)
+KILN_SHAPE_RULE(adam_update)
 #undef KILN_SHAPE_RULE
 
 // Normalises a possibly negative axis against `rank`; throws when out of range.

@@ -92,6 +92,14 @@ constexpr GradRule log_softmax_grad = nullptr;
 constexpr GradRule cross_entropy_grad = nullptr;
 constexpr GradRule softmax_cross_entropy_grad = nullptr;
 
+// Optimizer updates come after autodiff and are never differentiated.
+constexpr GradRule sgd_update = nullptr;
+constexpr GradRule momentum_update = nullptr;
+constexpr GradRule ema_update = nullptr;
+constexpr GradRule ema_square_update = nullptr;
+constexpr GradRule step_count = nullptr;
+constexpr GradRule adam_update = nullptr;
+
 void add(GradContext& c) {
   if (c.needs(0)) c.contribute(0, c.dy());
   if (c.needs(1)) contribute_reduced(c, 1, c.dy());

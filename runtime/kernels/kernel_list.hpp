@@ -52,4 +52,12 @@ void log_softmax_grad(const KernelCall&);
 void cross_entropy_grad(const KernelCall&);
 void softmax_cross_entropy_grad(const KernelCall&);
 
+// update.cpp (optimizer updates; output bound to operand 0's storage)
+void sgd_update(const KernelCall&);
+void momentum_update(const KernelCall&);
+void ema_update(const KernelCall&);
+void ema_square_update(const KernelCall&);
+void step_count(const KernelCall&);
+void adam_update(const KernelCall&);
+
 }  // namespace kiln::kernels

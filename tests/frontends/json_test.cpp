@@ -12,6 +12,7 @@
 
 #include "frontends/builder.hpp"
 #include "frontends/json.hpp"
+#include "frontends/json_fields.hpp"
 #include "frontends/layers.hpp"
 #include "graph/error.hpp"
 #include "graph/verify.hpp"
@@ -159,6 +160,32 @@ std::optional<Graph> graph_using(OpKind op) {
     case OpKind::softmax_cross_entropy_grad:
       graph.add(OpKind::softmax_cross_entropy_grad, {x.id(), onehot.id(), s.id()}, {}, "grad/sxent", Role::update);
       return graph;
+    case OpKind::sgd_update:
+    case OpKind::momentum_update:
+    case OpKind::ema_update:
+    case OpKind::ema_square_update:
+    case OpKind::step_count:
+    case OpKind::adam_update: {
+      // Non-default values, and only for the fields the op keeps.
+      Attrs h;
+      double value = 0.125;
+      for (const json_fields::NumberField& f : json_fields::kHyperparameters) {
+        if (op_info(op).accepts(f.attr)) h.*f.member = value;
+        value /= 3;
+      }
+      auto grad = g.input("grad", {3, 5});
+      auto state = g.param("state", {3, 5}, Init::zeros());
+      auto state2 = g.param("state2", {3, 5}, Init::zeros());
+      auto t = g.param("t", {}, Init::zeros());
+      std::vector<NodeId> in;
+      if (op == OpKind::sgd_update) in = {w.id(), grad.id()};
+      if (op == OpKind::momentum_update || op == OpKind::ema_update || op == OpKind::ema_square_update)
+        in = {state.id(), grad.id(), w.id()};
+      if (op == OpKind::step_count) in = {t.id()};
+      if (op == OpKind::adam_update) in = {w.id(), state.id(), state2.id(), t.id()};
+      graph.add(op, in, h, "update", Role::update);
+      return graph;
+    }
   }
   return std::nullopt;
 }
