@@ -85,7 +85,8 @@ struct RunResult {
 inline RunResult run_program(const std::string& program, const std::vector<std::string>& args,
                              const fs::path& scratch, const std::string& env_prefix = {}) {
   fs::path out = scratch / ".stdout", err = scratch / ".stderr";
-  std::string cmd = env_prefix.empty() ? std::string() : "env " + env_prefix + " ";
+  std::string cmd;
+  if (!env_prefix.empty()) cmd.append("env ").append(env_prefix).append(" ");
   cmd += shell_quote(program);
   for (const auto& a : args) cmd += " " + shell_quote(a);
   cmd += " >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string()) + " </dev/null";

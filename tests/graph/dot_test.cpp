@@ -59,7 +59,7 @@ Parsed parse(const nlohmann::json& j) {
   return p;
 }
 
-std::string dot_name(NodeId id) { return "n" + std::to_string(id); }
+std::string dot_name(NodeId id) { return std::string("n").append(std::to_string(id)); }
 
 Graph mlp() {
   Builder g;
