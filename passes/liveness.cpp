@@ -10,6 +10,12 @@ namespace kiln {
 
 std::optional<NodeId> overwritten_persistent(const Graph& g, NodeId id) {
   const Node& n = g[id];
+  if (n.info().category == Category::update) {
+    NodeId target = g.inputs(id)[0];
+    while (g[target].info().category == Category::update) target = g.inputs(target)[0];
+    if (g[target].op != OpKind::param) return std::nullopt;
+    return target;
+  }
   if (n.role != Role::update || n.info().is_leaf() || !g.consumers(id).empty()) return std::nullopt;
   std::vector<NodeId> in = g.inputs(id);
   if (in.empty()) return std::nullopt;

@@ -26,12 +26,15 @@ constexpr std::size_t align_up(std::size_t bytes) {
   return (bytes + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
 }
 
-// The param that update node `id` writes in place, if it does. The contract
-// with the optimizer-update pass: an update node (Role::update) that no node
-// reads and whose operand 0 is a param of the node's own shape and dtype is
-// the param's new value, written over it (e.g. sub(W, scale(grad/W)), or a
-// fused step op taking (W, grad/W, ...)); optimizer state is a param too.
-// Every other update node (e.g. that scale) is ordinary arena scratch.
+// The param that update node `id` writes in place, if it does:
+// - an optimizer-update op (Category::update in graph/ops.def) always
+//   overwrites its operand 0; when operand 0 is itself an update's output
+//   (Adam's step reading the new moments), the param at the root of that chain;
+// - otherwise an update node (Role::update) built from ordinary ops that no
+//   node reads and whose operand 0 is a param of the node's own shape and
+//   dtype is the param's new value (e.g. sub(W, scale(grad/W))).
+// Optimizer state is a param too. Every other update node (e.g. that scale)
+// is ordinary arena scratch.
 std::optional<NodeId> overwritten_persistent(const Graph& g, NodeId id);
 
 // Params, constants, and updates that overwrite one of them in place.

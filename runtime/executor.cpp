@@ -1,5 +1,6 @@
 #include "runtime/executor.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "graph/verify.hpp"
@@ -11,17 +12,24 @@ namespace kiln {
 Executor::Executor(const Graph& g, std::uint64_t seed) : graph_(g) {
   verify(graph_);
   order_ = graph_.topological_order();
+  // Optimizer updates overwrite params that other nodes read, so they run
+  // after everything else (nothing but another update reads an update).
+  std::stable_partition(order_.begin(), order_.end(),
+                        [&](NodeId id) { return graph_[id].info().category != Category::update; });
   params_.initialise(graph_, seed);
   buffers_.reserve(graph_.size());
   for (NodeId id : graph_.ids()) {
     const Node& n = graph_[id];
-    buffers_.push_back(n.op == OpKind::param ? Tensor() : Tensor(n.shape, n.dtype));
+    bool has_own_storage = n.op != OpKind::param && n.info().category != Category::update;
+    buffers_.push_back(has_own_storage ? Tensor(n.shape, n.dtype) : Tensor());
   }
   fed_.assign(graph_.size(), false);
   constant_fed_.assign(graph_.size(), false);
 }
 
 Tensor& Executor::buffer(NodeId id) {
+  // An optimizer update's output is its operand 0, overwritten in place.
+  while (graph_[id].info().category == Category::update) id = graph_.inputs(id)[0];
   const Node& n = graph_[id];
   return n.op == OpKind::param ? params_.get(n.name) : buffers_[id];
 }

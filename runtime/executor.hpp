@@ -29,7 +29,8 @@ class Executor {
   // attribute). Throws kiln::Error naming the node, the expected and found
   // shape/dtype, or the labels row whose class id is out of range.
   void feed(std::string_view name, const Tensor& value);
-  // Runs every node in topological order. Throws kiln::Error naming every
+  // Runs every node in topological order, optimizer updates last (each
+  // overwrites its operand 0, a param or optimizer state, in place). Throws kiln::Error naming every
   // input or labels node that was never fed.
   void run();
   // feed() each pair, run(), and return the loss value. Throws kiln::Error
