@@ -99,7 +99,7 @@ std::string stage_help() {
 void add_dot_command(CLI::App& app) {
   auto args = std::make_shared<DotArgs>();
   auto* cmd = app.add_subcommand("dot", "Draw a graph file with Graphviz at one stage of compilation");
-  cmd->add_option("GRAPH", args->graph_path, "kiln graph file (JSON, see GRAPH_FORMAT.md)")
+  cmd->add_option("GRAPH", args->graph_path, "kiln graph file (JSON, see docs/GRAPH_FORMAT.md)")
       ->required()
       ->type_name("FILE");
   std::vector<std::string> names;
