@@ -78,6 +78,13 @@ std::string attribute_line(const Node& n) {
   if (info.accepts(Attr::kFactor)) parts.push_back("factor=" + format_number(n.attrs.factor));
   if (info.accepts(Attr::kClasses)) parts.push_back("classes=" + std::to_string(n.attrs.classes));
   if (info.accepts(Attr::kInit)) parts.push_back("init=" + std::string(init_kind_name(n.attrs.init.kind)));
+  if (info.accepts(Attr::kLr)) parts.push_back("lr=" + format_number(n.attrs.lr));
+  if (info.accepts(Attr::kMomentum)) parts.push_back("momentum=" + format_number(n.attrs.momentum));
+  if (info.accepts(Attr::kBeta1)) parts.push_back("beta1=" + format_number(n.attrs.beta1));
+  if (info.accepts(Attr::kBeta2)) parts.push_back("beta2=" + format_number(n.attrs.beta2));
+  if (info.accepts(Attr::kEps)) parts.push_back("eps=" + format_number(n.attrs.eps));
+  if (info.accepts(Attr::kWeightDecay) && n.attrs.weight_decay != 0.0)
+    parts.push_back("weight_decay=" + format_number(n.attrs.weight_decay));
   std::string line;
   for (const auto& p : parts) line += (line.empty() ? "" : " ") + p;
   return line;
@@ -142,7 +149,7 @@ void check_option_ids(const Graph& g, const DotOptions& opts) {
 }  // namespace
 
 DotKind dot_kind(const Node& node) {
-  if (node.role == Role::update) return DotKind::update;
+  if (node.role == Role::update || node.info().category == Category::update) return DotKind::update;
   if (node.op == OpKind::add_n) return DotKind::gradient_sum;
   if (node.info().category == Category::fused) return DotKind::fused;
   if (node.role == Role::backward) return DotKind::backward;

@@ -181,6 +181,28 @@ TEST_CASE("to_dot colours each kind of node, for every stage, and the legend lis
   CHECK_THAT(small_legend, !Catch::Contains(std::string(dot_kind_colour(DotKind::update))));
 }
 
+TEST_CASE("to_dot draws optimizer-update ops as updates with their hyper-parameters", "[graph][dot]") {
+  Graph g;
+  auto w = g.add_explicit(OpKind::param, {}, Shape{3}, DType::f32, {}, "W");
+  auto grad = g.add_explicit(OpKind::input, {}, Shape{3}, DType::f32, {}, "grad/W");
+  Attrs sgd;
+  sgd.lr = 0.125;
+  sgd.weight_decay = 0.5;
+  // Forward role, as a graph file without "role" fields would give it: the op alone makes it an update.
+  auto update = g.add(OpKind::sgd_update, {w, grad}, sgd, "sgd/W");
+  Attrs plain;
+  plain.lr = 0.25;
+  auto update_no_decay = g.add(OpKind::sgd_update, {w, grad}, plain, "sgd/W2");
+
+  CHECK(dot_kind(g[update]) == DotKind::update);
+  std::string text = to_dot(g);
+  CHECK_THAT(node_statement(text, update),
+             Catch::Contains("BGCOLOR=\"" + std::string(dot_kind_colour(DotKind::update)) + "\""));
+  CHECK_THAT(node_statement(text, update), Catch::Contains("lr=0.125 weight_decay=0.5"));
+  CHECK_THAT(node_statement(text, update_no_decay), Catch::Contains("lr=0.25"));
+  CHECK_THAT(node_statement(text, update_no_decay), !Catch::Contains("weight_decay"));
+}
+
 TEST_CASE("to_dot puts clustered nodes in one subgraph per cluster name and adds extra lines in order",
           "[graph][dot]") {
   Graph g = mlp();
