@@ -75,12 +75,13 @@ void bind_kernel(OpKind op, std::span<const TensorRef> inputs, const TensorRef& 
 }
 
 bool kernel_allows_in_place(OpKind op, int operand) {
+  // Optimizer updates always overwrite operand 0 (runtime/kernels/update.cpp).
+  if (op_info(op).category == Category::update) return operand == 0;
   switch (op) {
     case OpKind::add:
     case OpKind::sub:
     case OpKind::mul:
     case OpKind::div:
-    case OpKind::add_n:
     case OpKind::relu_grad:
     case OpKind::softmax_grad:
     case OpKind::log_softmax_grad:
@@ -96,6 +97,10 @@ bool kernel_allows_in_place(OpKind op, int operand) {
     case OpKind::softmax:
     case OpKind::log_softmax:
       return operand == 0;
+    // A chained add_n has overwritten the output before its later calls read
+    // the operands past the first call's.
+    case OpKind::add_n:
+      return operand < kMaxKernelInputs;
     // Reads p[i] and t[i] before writing dp[i]; soft targets are shaped like p.
     case OpKind::cross_entropy_grad:
       return operand == 0 || operand == 1;

@@ -27,7 +27,11 @@ Tensor::Tensor(Shape shape, DType dtype) : shape_(std::move(shape)), dtype_(dtyp
   if (static_cast<std::uint64_t>(n) > SIZE_MAX / dtype_size(dtype_))
     throw Error("tensor of shape " + shape_.str() + " is too large to address");
   numel_ = static_cast<std::size_t>(n);
-  storage_.reset(allocate_zeroed(bytes()));
+  try {
+    storage_.reset(allocate_zeroed(bytes()));
+  } catch (const std::bad_alloc&) {
+    throw Error("cannot allocate " + std::to_string(bytes()) + " bytes for a tensor " + type_str());
+  }
 }
 
 Tensor::Tensor(const Tensor& other) : shape_(other.shape_), dtype_(other.dtype_), numel_(other.numel_) {
