@@ -1,0 +1,73 @@
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "graph/graph.hpp"
+#include "passes/rewrite.hpp"
+
+namespace kiln {
+
+#if defined(KILN_VERIFY_EVERY_PASS) && KILN_VERIFY_EVERY_PASS
+inline constexpr bool kVerifyEveryPassByDefault = true;
+#else
+inline constexpr bool kVerifyEveryPassByDefault = false;
+#endif
+
+struct CompileOptions {
+  // --no-fuse: skip both fusion passes (the unfused plan, for comparison).
+  bool fuse = true;
+  // --no-simplify: skip CSE, DCE, folding and algebra.
+  bool simplify = true;
+  // false: a forward-only graph (an evaluation plan): no autodiff and no
+  // backward fusion; the graph needs no loss.
+  bool differentiate = true;
+  // Run graph/verify.hpp's verifier after every pass, naming the pass that
+  // broke an invariant. On by default in builds configured with
+  // -DKILN_VERIFY_EVERY_PASS=ON, and whenever the environment variable
+  // KILN_VERIFY_EVERY_PASS is set to anything but "" or "0"; tests turn it on.
+  bool verify_each_pass = kVerifyEveryPassByDefault;
+  // The nodes to differentiate with respect to; empty: every param.
+  std::vector<std::string> wrt;
+  // Further nodes the caller reads by name after a step (e.g. the logits of
+  // an evaluation plan): never fused away, merged or removed.
+  std::vector<std::string> outputs;
+  // Writes the graph as it stands after the pass named here (one of
+  // pipeline_pass_names(); "verify" gives the input graph) to dump_path:
+  // Graphviz DOT when the path ends in ".dot", JSON when it ends in ".json".
+  std::string dump_after;
+  std::string dump_path;
+  // Writes a graph as JSON to a path. Passes may not depend on frontends/,
+  // where the JSON writer lives, so the caller (the command line) sets this
+  // to frontends/json.hpp's writer; a .json dump without it is an error.
+  std::function<void(const Graph&, const std::string& path)> dump_json;
+};
+
+struct CompiledGraph {
+  Graph graph;
+  // One entry per pass that ran, in order.
+  std::vector<PassStats> stats;
+};
+
+// The compile pipeline, one ordered list of passes (see pipeline.cpp):
+//   verify -> fuse_forward -> autodiff -> [optimizer update] -> fuse_backward
+//   -> simplify -> [schedule] -> [memory plan]
+// (bracketed: slots for passes still to come). Each pass is switched by the
+// options; disabled passes leave the graph as it is and report no stats.
+// Throws kiln::Error for an invalid input graph, an unknown pass in
+// dump_after (listing the pass names), an unknown name in `outputs`, a dump
+// path with another extension or that cannot be written, and whatever the
+// passes reject (e.g. autodiff without a loss), naming the pass when the
+// verifier fails after it.
+CompiledGraph run_pipeline(const Graph& input, const CompileOptions& options = {});
+
+// The pass names in pipeline order, as dump_after and --stats know them.
+std::vector<std::string> pipeline_pass_names();
+
+// A table for `kiln compile --stats`: one row per pass with its node counts
+// before and after and the rules that fired, e.g.
+//   pass           nodes before  after  fired
+//   fuse_forward             12      9  affine=2 affine_relu=1
+std::string format_stats(const std::vector<PassStats>& stats);
+
+}  // namespace kiln
