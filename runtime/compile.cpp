@@ -1,0 +1,95 @@
+// kiln::compile: the pipeline, the optimizer update, the schedule and the
+// memory plan, handed to a Plan. The passes decide; this file only strings
+// them together and records what each did.
+#include <algorithm>
+#include <cstdlib>
+#include <string_view>
+
+#include "graph/error.hpp"
+#include "graph/verify.hpp"
+#include "passes/liveness.hpp"
+#include "passes/schedule.hpp"
+#include "runtime/plan.hpp"
+
+namespace kiln {
+namespace {
+
+// As run_pipeline decides it, so one switch covers every stage.
+bool verify_requested(const CompileOptions& o) {
+  if (o.verify_each_pass) return true;
+  const char* env = std::getenv("KILN_VERIFY_EVERY_PASS");
+  return env && *env && std::string_view(env) != "0";
+}
+
+Graph with_optimizer(const Graph& g, const PlanOptions& options, std::vector<PassStats>& stats, bool verify_each) {
+  if (!options.compile.differentiate)
+    throw Error("an optimizer update needs gradients, but compile.differentiate is false");
+  PassStats s;
+  s.pass = "optimizer_update";
+  s.nodes_before = g.size();
+  Graph out = append_optimizer(g, *options.optimizer);
+  s.nodes_after = out.size();
+  int updates = 0;
+  for (NodeId id : out.ids())
+    if (out[id].info().category == Category::update && overwritten_persistent(out, id)) ++updates;
+  s.count(std::string(optimizer_name(options.optimizer->kind)), updates);
+  stats.push_back(std::move(s));
+  if (verify_each) {
+    try {
+      verify(out);
+    } catch (const Error& e) {
+      throw Error("after pass 'optimizer_update': " + std::string(e.what()));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Plan compile(const Graph& g, const PlanOptions& options) { return compile(g, options, nullptr); }
+
+Plan compile(const Graph& g, const PlanOptions& options, std::shared_ptr<ParamStore> params) {
+  const bool verify_each = verify_requested(options.compile);
+  CompiledGraph compiled = run_pipeline(g, options.compile);
+  Graph graph = std::move(compiled.graph);
+  std::vector<PassStats> stats = std::move(compiled.stats);
+  if (options.optimizer) graph = with_optimizer(graph, options, stats, verify_each);
+
+  ScheduleOptions schedule_options;
+  for (const std::string& name : options.compile.outputs) schedule_options.outputs.push_back(graph.at(name));
+
+  PassStats schedule_stats;
+  schedule_stats.pass = "schedule";
+  schedule_stats.nodes_before = graph.size();
+  ScheduleReport report = schedule_with_report(graph, schedule_options);
+  schedule_stats.nodes_after = report.order.size();
+  if (!report.dropped.empty()) schedule_stats.count("dropped", static_cast<int>(report.dropped.size()));
+  stats.push_back(std::move(schedule_stats));
+  if (verify_each) verify_schedule(graph, report.order);
+
+  // Fed slots stay live for the whole step, so a batch written before one
+  // step is intact after it: it can be read back or stepped again, and the
+  // next batch can be written without clobbering the values just computed.
+  // (Only for the memory plan: as schedule outputs they would change which
+  // nodes the schedule counts as needed.)
+  MemoryOptions memory_options;
+  memory_options.outputs = schedule_options.outputs;
+  for (NodeId id : report.order)
+    if (is_fed(graph, id) && std::find(memory_options.outputs.begin(), memory_options.outputs.end(), id) ==
+                                 memory_options.outputs.end())
+      memory_options.outputs.push_back(id);
+  MemoryPlan memory = plan_memory(graph, report.order, memory_options);
+  PassStats memory_stats;
+  memory_stats.pass = "memory_plan";
+  memory_stats.nodes_before = memory_stats.nodes_after = report.order.size();
+  memory_stats.count("buffers", static_cast<int>(memory.buffers.size()));
+  memory_stats.count("in_place", static_cast<int>(std::count_if(memory.buffers.begin(), memory.buffers.end(),
+                                                                 [](const BufferPlan& b) { return b.reuses; })));
+  stats.push_back(std::move(memory_stats));
+  // The Plan checks the memory plan itself (verify_memory_plan) whatever the
+  // options say: a wrong offset would corrupt memory silently.
+  return Plan(std::move(graph), std::move(report.order), std::move(memory), std::move(stats), std::move(params),
+              options.seed);
+}
+
+}  // namespace kiln

@@ -1,0 +1,352 @@
+#include "runtime/plan.hpp"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "graph/error.hpp"
+#include "passes/liveness.hpp"
+#include "runtime/feed.hpp"
+#include "runtime/kernels.hpp"
+
+namespace kiln {
+namespace {
+
+struct FreeBytes {
+  void operator()(std::byte* p) const { std::free(p); }
+};
+using Arena = std::unique_ptr<std::byte, FreeBytes>;
+
+// Zeroed, so that a value read before any step is 0 rather than garbage.
+Arena allocate_arena(std::size_t bytes) {
+  std::size_t rounded = align_up(bytes == 0 ? 1 : bytes);
+  void* p = std::aligned_alloc(kArenaAlignment, rounded);
+  if (!p) throw Error("cannot allocate an activation arena of " + std::to_string(rounded) + " bytes");
+  std::memset(p, 0, rounded);
+  return Arena(static_cast<std::byte*>(p));
+}
+
+// An input or labels slot: written by feed() or through input_buffer().
+struct FedSlot {
+  NodeId node = 0;
+  bool fed = false;
+};
+
+// Labels written straight into the arena bypass feed()'s check, and a class
+// id out of range would make the loss kernels index outside a row.
+struct LabelsSlot {
+  NodeId node = 0;
+  const std::int32_t* ids = nullptr;
+  std::size_t rows = 0;
+  std::int32_t classes = 0;
+};
+
+double element(const void* data, DType dtype, std::size_t i) {
+  switch (dtype) {
+    case DType::f32: return static_cast<const float*>(data)[i];
+    case DType::f64: return static_cast<const double*>(data)[i];
+    case DType::i32: return static_cast<const std::int32_t*>(data)[i];
+  }
+  return 0;
+}
+
+}  // namespace
+
+double TensorView::get(std::size_t i) const {
+  if (i >= numel())
+    throw Error("element " + std::to_string(i) + " is outside a " + type_str(*shape, dtype) + " value");
+  return element(data, dtype, i);
+}
+
+std::vector<double> TensorView::values() const {
+  std::vector<double> out(numel());
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = element(data, dtype, i);
+  return out;
+}
+
+Tensor TensorView::to_tensor() const {
+  Tensor t(*shape, dtype);
+  std::memcpy(t.raw(), data, bytes());
+  return t;
+}
+
+struct Plan::State {
+  Graph graph;
+  std::vector<NodeId> order;
+  MemoryPlan memory;
+  std::vector<PassStats> stats;
+  std::shared_ptr<ParamStore> params;
+  Arena arena;
+  std::vector<Tensor> constants;
+  std::vector<void*> storage;                  // by NodeId; nullptr: the plan holds no value for it
+  std::vector<int> step;                       // by NodeId; -1: not scheduled
+  std::vector<std::optional<NodeId>> reused_by;  // by NodeId: the node that overwrites its buffer in place
+  std::vector<BoundKernel> calls;
+  std::vector<FedSlot> fed;
+  std::vector<std::size_t> fed_index;          // by NodeId, into `fed`
+  std::vector<LabelsSlot> labels;
+  const void* loss = nullptr;
+  DType loss_dtype = DType::f32;
+
+  void init_params(std::uint64_t seed);
+  void init_constants();
+  void resolve_storage();
+  void bind_calls();
+  void collect_fed();
+  [[noreturn]] void throw_not_fed() const;
+  [[noreturn]] void throw_bad_label(const LabelsSlot& slot, std::size_t row) const;
+  NodeId lookup(std::string_view name) const;
+};
+
+// A shared store keeps the values it holds (e.g. trained params); only the
+// params it lacks are initialised, exactly as ParamStore::initialise would.
+void Plan::State::init_params(std::uint64_t seed) {
+  for (NodeId id : graph.ids()) {
+    const Node& n = graph[id];
+    if (n.op != OpKind::param) continue;
+    if (params->contains(n.name)) {
+      const Tensor& held = params->get(n.name);
+      if (held.shape() != n.shape || held.dtype() != n.dtype)
+        throw Error(describe(graph, id) + ": the shared parameter store holds it as " + held.type_str() +
+                    ", the graph needs " + type_str(n.shape, n.dtype));
+      continue;
+    }
+    Tensor value = initial_value(n, seed);
+    Tensor& slot = params->add(n.name, n.shape, n.dtype);
+    std::memcpy(slot.raw(), value.raw(), slot.bytes());
+  }
+}
+
+// Constants are persistent: written once here (and by feed()), never per step.
+void Plan::State::init_constants() {
+  std::vector<BoundKernel> once;
+  constants.reserve(graph.size());
+  for (NodeId id : graph.ids()) {
+    const Node& n = graph[id];
+    if (n.op != OpKind::constant) continue;
+    Tensor& t = constants.emplace_back(n.shape, n.dtype);
+    once.clear();
+    bind_kernel(n.op, {}, t.ref(), n.attrs, once);
+    for (const BoundKernel& k : once) k.run();
+  }
+}
+
+void Plan::State::resolve_storage() {
+  const std::size_t n = graph.size();
+  storage.assign(n, nullptr);
+  step.assign(n, -1);
+  reused_by.assign(n, std::nullopt);
+  std::size_t next_constant = 0;
+  for (NodeId id : graph.ids()) {
+    const Node& node = graph[id];
+    if (node.op == OpKind::param) storage[id] = params->get(node.name).raw();
+    if (node.op == OpKind::constant) storage[id] = constants[next_constant++].raw();
+  }
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    NodeId id = order[i];
+    step[id] = static_cast<int>(i);
+    const Node& node = graph[id];
+    if (node.info().is_leaf() && !is_fed(graph, id)) continue;
+    if (std::optional<NodeId> target = overwritten_persistent(graph, id)) {
+      // The optimizer ops are written to overwrite operand 0; an ordinary op
+      // tagged as an update may do so only if its kernel runs in place.
+      if (node.info().category != Category::update && !kernel_allows_in_place(node.op, 0))
+        throw Error(describe(graph, id) + ": writes the new value of " + describe(graph, *target) +
+                    " in place, but its kernel cannot overwrite its operand 0");
+      storage[id] = storage[*target];
+      continue;
+    }
+    auto at = memory.index.find(id);
+    if (at == memory.index.end())
+      throw Error(describe(graph, id) + ": scheduled, but the memory plan gives it no buffer");
+    storage[id] = arena.get() + memory.buffers[at->second].offset;
+  }
+  for (const BufferPlan& b : memory.buffers)
+    if (b.reuses) reused_by[*b.reuses] = b.node;
+}
+
+void Plan::State::bind_calls() {
+  std::vector<TensorRef> operands;
+  for (NodeId id : order) {
+    const Node& node = graph[id];
+    if (node.info().is_leaf()) continue;
+    operands.clear();
+    for (NodeId in : graph.inputs(id)) {
+      if (!storage[in])
+        throw Error(describe(graph, id) + ": reads " + describe(graph, in) + ", which the plan does not compute");
+      operands.push_back({storage[in], &graph[in].shape, graph[in].dtype});
+    }
+    try {
+      bind_kernel(node.op, operands, {storage[id], &node.shape, node.dtype}, node.attrs, calls);
+    } catch (const Error& e) {
+      throw Error(describe(graph, id) + ": " + e.what());
+    }
+  }
+}
+
+void Plan::State::collect_fed() {
+  fed_index.assign(graph.size(), SIZE_MAX);
+  for (NodeId id : order) {
+    if (!is_fed(graph, id)) continue;
+    fed_index[id] = fed.size();
+    fed.push_back({id, false});
+    const Node& n = graph[id];
+    if (n.op == OpKind::labels)
+      labels.push_back({id, static_cast<const std::int32_t*>(storage[id]), static_cast<std::size_t>(n.shape.numel()),
+                        static_cast<std::int32_t>(n.attrs.classes)});
+  }
+  if (std::optional<NodeId> l = graph.loss(); l && step[*l] >= 0) {
+    loss = storage[*l];
+    loss_dtype = graph[*l].dtype;
+  }
+}
+
+void Plan::State::throw_not_fed() const {
+  std::string missing;
+  for (const FedSlot& f : fed)
+    if (!f.fed) missing += (missing.empty() ? "" : ", ") + describe(graph, f.node);
+  throw Error("step() needs a value for every input; not fed: " + missing);
+}
+
+void Plan::State::throw_bad_label(const LabelsSlot& slot, std::size_t row) const {
+  throw Error(describe(graph, slot.node) + ": row " + std::to_string(row) + " has class id " +
+              std::to_string(slot.ids[row]) + ", expected one in [0, " + std::to_string(slot.classes) + ")");
+}
+
+NodeId Plan::State::lookup(std::string_view name) const {
+  if (std::optional<NodeId> id = graph.find(name)) return *id;
+  throw Error("no node named '" + std::string(name) +
+              "' in the compiled graph (fusion or simplification may have replaced it; list it in "
+              "CompileOptions::outputs to keep it)");
+}
+
+Plan::Plan(Graph graph, std::vector<NodeId> order, MemoryPlan memory, std::vector<PassStats> stats,
+           std::shared_ptr<ParamStore> params, std::uint64_t seed)
+    : s_(std::make_unique<State>()) {
+  State& s = *s_;
+  s.graph = std::move(graph);
+  s.order = std::move(order);
+  s.memory = std::move(memory);
+  s.stats = std::move(stats);
+  s.params = params ? std::move(params) : std::make_shared<ParamStore>();
+  // A wrong offset here would corrupt memory silently, so the plan is always
+  // checked against the graph and the order, however it was made.
+  verify_memory_plan(s.graph, s.order, s.memory);
+  s.init_params(seed);
+  s.init_constants();
+  s.arena = allocate_arena(s.memory.arena_bytes);
+  s.resolve_storage();
+  s.bind_calls();
+  s.collect_fed();
+}
+
+Plan::Plan(Plan&&) noexcept = default;
+Plan& Plan::operator=(Plan&&) noexcept = default;
+Plan::~Plan() = default;
+
+void Plan::feed(std::string_view name, const Tensor& value) {
+  State& s = *s_;
+  NodeId id = s.lookup(name);
+  check_feed(s.graph, id, value);
+  const Node& n = s.graph[id];
+  if (n.op == OpKind::param) {
+    s.params->set(n.name, value);
+    return;
+  }
+  if (!s.storage[id]) return;  // an input this plan never reads
+  std::memcpy(s.storage[id], value.raw(), value.bytes());
+  if (is_fed(s.graph, id)) s.fed[s.fed_index[id]].fed = true;
+}
+
+void* Plan::fed_slot(std::string_view name, DType dtype) {
+  State& s = *s_;
+  NodeId id = s.lookup(name);
+  const Node& n = s.graph[id];
+  const OpKind wanted = dtype == DType::i32 ? OpKind::labels : OpKind::input;
+  if (n.op != wanted)
+    throw Error(describe(s.graph, id) + ": " + (wanted == OpKind::labels ? "labels_buffer" : "input_buffer") +
+                " needs " + (wanted == OpKind::labels ? "a labels node" : "an input node"));
+  if (n.dtype != dtype)
+    throw Error(describe(s.graph, id) + ": is " + type_str(n.shape, n.dtype) + ", asked for a buffer of " +
+                std::string(dtype_name(dtype)));
+  if (s.fed_index[id] == SIZE_MAX)
+    throw Error(describe(s.graph, id) + ": the plan never reads it, so it has no arena slot");
+  s.fed[s.fed_index[id]].fed = true;
+  return s.storage[id];
+}
+
+// The hot loop. Everything it touches was resolved at construction; the
+// checks before it read a few flags and the labels, and allocate only to
+// report an error.
+void Plan::run() {
+  State& s = *s_;
+  for (const FedSlot& f : s.fed)
+    if (!f.fed) s.throw_not_fed();
+  for (const LabelsSlot& l : s.labels)
+    for (std::size_t r = 0; r < l.rows; ++r)
+      if (l.ids[r] < 0 || l.ids[r] >= l.classes) s.throw_bad_label(l, r);
+  for (const BoundKernel& k : s.calls) k.kernel(k.call);
+}
+
+double Plan::step() {
+  if (!s_->loss) throw Error("step() returns the loss, but the compiled graph has none (set one, or call run())");
+  run();
+  return element(s_->loss, s_->loss_dtype, 0);
+}
+
+double Plan::step(const std::vector<std::pair<std::string, Tensor>>& feeds) {
+  for (const auto& [name, value] : feeds) feed(name, value);
+  return step();
+}
+
+double Plan::loss() const {
+  if (!s_->loss) throw Error("the compiled graph has no loss");
+  return element(s_->loss, s_->loss_dtype, 0);
+}
+
+TensorView Plan::value(NodeId id) const {
+  const State& s = *s_;
+  const Graph& g = s.graph;
+  if (id >= g.size())
+    throw Error("no node with id " + std::to_string(id) + " (the compiled graph has " + std::to_string(g.size()) +
+                " nodes)");
+  const Node& n = g[id];
+  TensorView view{s.storage[id], &n.shape, n.dtype};
+  if (n.op == OpKind::param || n.op == OpKind::constant || (s.step[id] >= 0 && is_persistent(g, id))) return view;
+  if (s.step[id] < 0)
+    throw Error(describe(g, id) + ": not computed by this plan (neither the loss, a gradient, an update nor an "
+                "output needs it; list it in CompileOptions::outputs)");
+  const BufferPlan& b = s.memory.buffer(id);
+  const std::string where = "its buffer (offset " + std::to_string(b.offset) + ", " + std::to_string(b.bytes) + " B)";
+  if (s.reused_by[id]) {
+    NodeId by = *s.reused_by[id];
+    throw Error(describe(g, id) + ": " + where + " is overwritten in place by " + describe(g, by) + " at step " +
+                std::to_string(s.step[by]) + "; list it in CompileOptions::outputs to keep it");
+  }
+  const int end = static_cast<int>(s.order.size()) - 1;
+  if (b.last < end)
+    throw Error(describe(g, id) + ": " + where + " is free for reuse after step " + std::to_string(b.last) + " (" +
+                describe(g, s.order[static_cast<std::size_t>(b.last)]) +
+                "); list it in CompileOptions::outputs to keep it");
+  return view;
+}
+
+TensorView Plan::value(std::string_view name) const { return value(s_->lookup(name)); }
+
+TensorView Plan::gradient(std::string_view of) const {
+  NodeId id = s_->lookup(of);
+  std::optional<NodeId> grad = s_->graph.gradient_of(id);
+  if (!grad) throw Error(describe(s_->graph, id) + ": the compiled graph has no gradient for it");
+  return value(*grad);
+}
+
+ParamStore& Plan::params() { return *s_->params; }
+const ParamStore& Plan::params() const { return *s_->params; }
+std::shared_ptr<ParamStore> Plan::shared_params() const { return s_->params; }
+const Graph& Plan::graph() const { return s_->graph; }
+const std::vector<NodeId>& Plan::order() const { return s_->order; }
+const MemoryPlan& Plan::memory() const { return s_->memory; }
+const std::vector<PassStats>& Plan::stats() const { return s_->stats; }
+std::span<const std::byte> Plan::arena() const { return {s_->arena.get(), s_->memory.arena_bytes}; }
+std::size_t Plan::kernel_calls() const { return s_->calls.size(); }
+
+}  // namespace kiln

@@ -1,0 +1,165 @@
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "graph/graph.hpp"
+#include "passes/memory_plan.hpp"
+#include "passes/optimizer.hpp"
+#include "passes/pipeline.hpp"
+#include "runtime/params.hpp"
+#include "runtime/tensor.hpp"
+
+namespace kiln {
+
+struct PlanOptions {
+  CompileOptions compile;
+  // Appended after the pipeline when set: the plan then runs a whole training
+  // step (forward, backward, update). Needs compile.differentiate.
+  std::optional<OptimizerOptions> optimizer;
+  // Initialises the params the store does not hold yet (ParamStore::initialise
+  // semantics: each param's values depend only on the seed and its name).
+  std::uint64_t seed = 0;
+};
+
+// A read-only view of a value a plan holds (an arena buffer, a param or a
+// constant). Valid while the plan lives; its contents change with each step.
+struct TensorView {
+  const void* data = nullptr;
+  const Shape* shape = nullptr;
+  DType dtype = DType::f32;
+
+  std::size_t numel() const { return static_cast<std::size_t>(shape->numel()); }
+  std::size_t bytes() const { return numel() * dtype_size(dtype); }
+  // Typed access; throws kiln::Error unless T matches the dtype.
+  template <class T>
+  const T* as() const {
+    if (dtype_of<T>() != dtype)
+      throw Error("a " + type_str(*shape, dtype) + " value read as " + std::string(dtype_name(dtype_of<T>())));
+    return static_cast<const T*>(data);
+  }
+  // Element i (row-major) as a double; throws kiln::Error when out of range.
+  double get(std::size_t i) const;
+  std::vector<double> values() const;
+  // A deep copy.
+  Tensor to_tensor() const;
+};
+
+// A compiled, executable training (or evaluation) step: the compiled graph,
+// its schedule and memory plan, a parameter store, one 64-byte-aligned
+// activation arena, and a flat list of kernel calls whose every pointer was
+// resolved when the plan was built. step() walks that list and nothing else:
+// no allocation, no name lookup, no dispatch on op kinds.
+//
+//   Plan plan = compile(build_model("mlp"), {.optimizer = OptimizerOptions{}});
+//   std::copy(batch_x.begin(), batch_x.end(), plan.input_buffer("x"));
+//   std::copy(batch_y.begin(), batch_y.end(), plan.labels_buffer("y"));
+//   double loss = plan.step();
+//
+// Fed values (input and labels slots) are kept for the whole step and
+// between steps: a fed batch stays until it is fed again, and a pointer from
+// input_buffer() stays valid (and keeps its contents) for the plan's life.
+class Plan {
+ public:
+  // Builds the plan for `graph` run in `order` with `memory` (as made by
+  // passes/schedule.hpp and passes/memory_plan.hpp for that graph; checked
+  // with verify_schedule and verify_memory_plan). Params come from `params`
+  // when given (shared with other plans; params it already holds keep their
+  // values and must have the graph's shape and dtype), else from a new store;
+  // the missing ones are initialised with `seed`. Throws kiln::Error naming
+  // the node for an invalid plan, a param of another type in a shared store,
+  // or a node that would overwrite a param with a kernel that cannot run in
+  // place.
+  Plan(Graph graph, std::vector<NodeId> order, MemoryPlan memory, std::vector<PassStats> stats,
+       std::shared_ptr<ParamStore> params = nullptr, std::uint64_t seed = 0);
+  Plan(Plan&&) noexcept;
+  Plan& operator=(Plan&&) noexcept;
+  ~Plan();
+
+  // Copies `value` into leaf `name`: an input or labels slot of the arena, a
+  // param (in the store) or a constant (overriding its attribute for every
+  // later step). Checked as the Executor checks: throws kiln::Error naming
+  // the node, the expected and the found shape/dtype, or the labels row with
+  // an out-of-range class id. An input the plan never reads is checked and
+  // ignored.
+  void feed(std::string_view name, const Tensor& value);
+
+  // Zero-copy feeding: the arena slot of input `name` (T = float for f32,
+  // double for f64) or of labels `name`, to be written before step(). Counts
+  // as fed. Throws kiln::Error naming the node when it is no input (labels),
+  // has another dtype, or is not read by this plan.
+  template <class T = float>
+  T* input_buffer(std::string_view name) {
+    return static_cast<T*>(fed_slot(name, dtype_of<T>()));
+  }
+  std::int32_t* labels_buffer(std::string_view name) {
+    return static_cast<std::int32_t*>(fed_slot(name, DType::i32));
+  }
+
+  // Runs the step: every kernel call in schedule order, updates last among
+  // their readers. Throws kiln::Error (before running anything) naming every
+  // input or labels node never fed, or the labels row whose class id is out
+  // of range.
+  void run();
+  // run() and return the loss, computed before the updates. Throws
+  // kiln::Error when the graph has no loss.
+  double step();
+  // feed() each pair, then step().
+  double step(const std::vector<std::pair<std::string, Tensor>>& feeds);
+
+  // The value of node `name` after the last step: a param or constant, an
+  // update (the param's new value), or an arena node whose buffer is intact
+  // at the end of the step (the loss, the fed inputs, gradients that no
+  // update consumes, compile.outputs). Throws kiln::Error naming the node
+  // when the plan does not compute it, or when its buffer was reused later
+  // in the step (saying by which node and at which step).
+  TensorView value(std::string_view name) const;
+  TensorView value(NodeId id) const;
+  // The gradient of the loss with respect to `of` (a param by default), as
+  // value() reads it. Throws kiln::Error when the graph has none for it.
+  TensorView gradient(std::string_view of) const;
+  // The loss of the last step; throws kiln::Error when the graph has none.
+  double loss() const;
+
+  ParamStore& params();
+  const ParamStore& params() const;
+  const Tensor& param(std::string_view name) const { return params().get(name); }
+  // The store itself, to compile another plan (e.g. evaluation at another
+  // batch size) over the same params.
+  std::shared_ptr<ParamStore> shared_params() const;
+
+  const Graph& graph() const;
+  const std::vector<NodeId>& order() const;
+  const MemoryPlan& memory() const;
+  const std::vector<PassStats>& stats() const;
+  // The activation arena (memory().arena_bytes long, 64-byte aligned).
+  std::span<const std::byte> arena() const;
+  // Kernel calls one step makes (a chained add_n counts each call).
+  std::size_t kernel_calls() const;
+
+ private:
+  void* fed_slot(std::string_view name, DType dtype);
+
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+// Compiles `g` into a Plan: run_pipeline (verify, fuse, autodiff, fuse,
+// simplify), the optimizer update when options.optimizer is set, schedule
+// and memory plan (each checked by its verifier when
+// compile.verify_each_pass or KILN_VERIFY_EVERY_PASS asks), then binds every
+// kernel. stats() has one entry per pass that ran, including
+// "optimizer_update", "schedule" and "memory_plan". With `params`, the plan
+// shares that store (see Plan's constructor). Throws kiln::Error from any
+// pass, for an unknown name in compile.outputs, or for an optimizer on a
+// graph compiled without differentiation.
+Plan compile(const Graph& g, const PlanOptions& options = {});
+Plan compile(const Graph& g, const PlanOptions& options, std::shared_ptr<ParamStore> params);
+
+}  // namespace kiln
