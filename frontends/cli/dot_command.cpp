@@ -11,6 +11,7 @@
 #include "graph/dot.hpp"
 #include "graph/error.hpp"
 #include "output_files.hpp"
+#include "passes/pipeline.hpp"
 
 namespace kiln::cli {
 
@@ -31,6 +32,15 @@ struct StageView {
 
 StageView input_stage(Graph loaded) { return {std::move(loaded), {}}; }
 
+StageView fused_stage(Graph loaded) {
+  CompileOptions options;
+  options.differentiate = false;
+  options.simplify = false;
+  return {run_pipeline(loaded, options).graph, {}};
+}
+
+StageView backward_stage(Graph loaded) { return {run_pipeline(loaded, CompileOptions{}).graph, {}}; }
+
 // One row per stage. A stage whose pass has not landed yet has no `make` and
 // names the pass that brings it; wiring it is filling in `make`.
 struct Stage {
@@ -42,8 +52,8 @@ struct Stage {
 
 constexpr Stage kStages[] = {
     {"input", "the graph as read from the file", input_stage, ""},
-    {"fused", "after forward fusion (matmul + add -> affine, ...)", nullptr, "the fusion pass"},
-    {"backward", "with the backward graph and the optimizer update", nullptr, "the autodiff pass"},
+    {"fused", "after forward fusion (matmul + add -> affine, ...)", fused_stage, ""},
+    {"backward", "with the backward graph from autodiff, fused and simplified", backward_stage, ""},
     {"planned", "scheduled, with each buffer's arena offset and size", nullptr, "the memory-planner pass"},
 };
 

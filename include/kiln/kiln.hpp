@@ -5,6 +5,7 @@
 #include "frontends/json.hpp"
 #include "frontends/layers.hpp"
 #include "frontends/models.hpp"
+#include "graph/dot.hpp"
 #include "graph/error.hpp"
 #include "graph/graph.hpp"
 #include "graph/verify.hpp"
