@@ -1,0 +1,62 @@
+#include "frontends/train/metrics.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "graph/error.hpp"
+
+namespace kiln::train {
+
+Metrics::Metrics(std::int64_t classes)
+    : classes_(classes), confusion_(static_cast<std::size_t>(classes * classes), 0) {}
+
+template <class T>
+void Metrics::add_rows(const T* logits, const std::int32_t* labels, std::int64_t rows) {
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const T* z = logits + r * classes_;
+    const std::int32_t label = labels[r];
+    if (label < 0 || label >= classes_)
+      throw Error("label " + std::to_string(label) + " is outside the model's " + std::to_string(classes_) +
+                  " classes [0, " + std::to_string(classes_) + ")");
+    std::int64_t predicted = 0;
+    for (std::int64_t c = 1; c < classes_; ++c)
+      if (z[c] > z[predicted]) predicted = c;
+    const double top = static_cast<double>(z[predicted]);
+    double sum = 0;
+    for (std::int64_t c = 0; c < classes_; ++c) sum += std::exp(static_cast<double>(z[c]) - top);
+    loss_sum_ += top + std::log(sum) - static_cast<double>(z[label]);
+    correct_ += predicted == label;
+    ++confusion_[static_cast<std::size_t>(label * classes_ + predicted)];
+  }
+  rows_ += rows;
+}
+
+void Metrics::add(const float* logits, const std::int32_t* labels, std::int64_t rows) { add_rows(logits, labels, rows); }
+void Metrics::add(const double* logits, const std::int32_t* labels, std::int64_t rows) { add_rows(logits, labels, rows); }
+
+double Metrics::accuracy() const { return rows_ ? static_cast<double>(correct_) / static_cast<double>(rows_) : 0.0; }
+double Metrics::mean_loss() const { return rows_ ? loss_sum_ / static_cast<double>(rows_) : 0.0; }
+
+std::int64_t Metrics::confusion(std::int64_t true_class, std::int64_t predicted) const {
+  if (true_class < 0 || true_class >= classes_ || predicted < 0 || predicted >= classes_)
+    throw Error("confusion(" + std::to_string(true_class) + ", " + std::to_string(predicted) + "): classes are 0.." +
+                std::to_string(classes_ - 1));
+  return confusion_[static_cast<std::size_t>(true_class * classes_ + predicted)];
+}
+
+std::string Metrics::confusion_table() const {
+  std::size_t width = std::to_string(classes_ > 0 ? classes_ - 1 : 0).size();
+  for (std::int64_t n : confusion_) width = std::max(width, std::to_string(n).size());
+  auto pad = [](std::string text, std::size_t to) { return std::string(to > text.size() ? to - text.size() : 0, ' ') + text; };
+  std::string out = "true\\pred";
+  for (std::int64_t p = 0; p < classes_; ++p) out += pad(std::to_string(p), width + 1);
+  out += "\n";
+  for (std::int64_t t = 0; t < classes_; ++t) {
+    out += pad(std::to_string(t), 9);
+    for (std::int64_t p = 0; p < classes_; ++p) out += pad(std::to_string(confusion(t, p)), width + 1);
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace kiln::train
