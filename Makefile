@@ -3,7 +3,8 @@
 #   make demo   install what is missing, build (Release) in build/, run the demo
 #   make test   install what is missing, build in build/, run every test (ctest)
 #
-# Also: make bench (the benchmark suites), make clean (removes build/ and out/).
+# Also: make bench (the benchmark suites), make compare (kiln, PyTorch and
+# NumPy side by side: docs/benchmarks.md), make clean (removes build/ and out/).
 # On a fresh Debian 12 machine make itself comes first: apt-get install -y make
 # (scripts/setup.sh installs everything else, with sudo when not root).
 
@@ -12,7 +13,7 @@ OUT_DIR := out
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CONFIGURE := cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench compare clean
 
 demo:
 	scripts/setup.sh demo
@@ -27,14 +28,19 @@ test:
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure -j2
 
+# Figures, not tests: run under a light load (see docs/benchmarks.md).
 bench:
 	scripts/setup.sh bench
 	$(CONFIGURE) -DKILN_BUILD_BENCHMARKS=ON
-	@if cmake --build $(BUILD_DIR) --target help | grep -Eq '^(\.\.\. )?bench(:|$$)'; then \
-	  cmake --build $(BUILD_DIR) -j $(JOBS) --target bench; \
-	else \
-	  echo "make bench: there is no 'bench' target yet (benchmarks/ has no suites)"; \
-	fi
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target bench
+
+# kiln (kiln bench --json), PyTorch eager and NumPy on the same workloads,
+# one markdown table of medians and ratios.
+compare:
+	scripts/setup.sh bench
+	$(CONFIGURE) -DKILN_BUILD_BENCHMARKS=ON
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target kiln_cli
+	/usr/bin/python3 benchmarks/peers/compare.py --kiln $(BUILD_DIR)/kiln
 
 clean:
 	rm -rf $(BUILD_DIR) $(OUT_DIR)

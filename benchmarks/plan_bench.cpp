@@ -1,6 +1,7 @@
 // The compiled Plan: steady-state time of one training step (forward,
 // backward, SGD update) of each seed model, fused and unfused, at batch 32
-// and 256, and how long compile() takes. Counters: the arena and its lower
+// and 256, on 1 and 2 threads (kiln::set_threads), and how long compile()
+// takes. Counters: the arena and its lower
 // bound and naive size (bytes), and GFLOP/s counting 6·N·Σ in·out for the
 // dense layers (2 for the forward GEMM, 4 for the two backward ones).
 #include <benchmark/benchmark.h>
@@ -10,6 +11,7 @@
 #include "frontends/models.hpp"
 #include "runtime/plan.hpp"
 #include "runtime/tensor.hpp"
+#include "runtime/threads.hpp"
 
 namespace {
 
@@ -49,7 +51,8 @@ void feed_batch(kiln::Plan& plan, const kiln::Graph& g) {
   }
 }
 
-void step(benchmark::State& state, const std::string& name, std::int64_t batch, bool fuse) {
+void step(benchmark::State& state, const std::string& name, std::int64_t batch, bool fuse, int threads) {
+  kiln::set_threads(threads);
   kiln::Graph g = model(name, batch);
   kiln::Plan plan = kiln::compile(g, training(fuse));
   feed_batch(plan, g);
@@ -84,11 +87,15 @@ void register_all() {
   for (const std::string& name : kiln::model_names())
     for (bool fuse : {true, false}) {
       const std::string variant = fuse ? "fused" : "unfused";
-      for (std::int64_t batch : {32, 256}) {
-        std::string label = "step/" + name + "/" + variant + "/" + std::to_string(batch);
-        benchmark::RegisterBenchmark(label.c_str(), [=](benchmark::State& s) { step(s, name, batch, fuse); })
-            ->Unit(benchmark::kMicrosecond);
-      }
+      for (std::int64_t batch : {32, 256})
+        for (int threads : {1, 2}) {
+          std::string label = "step/" + name + "/" + variant + "/" + std::to_string(batch) + "/threads:" +
+                              std::to_string(threads);
+          benchmark::RegisterBenchmark(label.c_str(),
+                                       [=](benchmark::State& s) { step(s, name, batch, fuse, threads); })
+              ->Unit(benchmark::kMicrosecond)
+              ->UseRealTime();  // with 2 threads, CPU time would count the second thread too
+        }
       std::string label = "compile/" + name + "/" + variant;
       benchmark::RegisterBenchmark(label.c_str(), [=](benchmark::State& s) { compile_time(s, name, fuse); })
           ->Unit(benchmark::kMillisecond);

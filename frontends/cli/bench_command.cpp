@@ -1,0 +1,449 @@
+// kiln bench MODEL: how fast one compiled training step runs, and how that
+// compares with the plan's matrix products alone (the GEMM floor).
+//
+// The floor replays every matmul/affine of the plan, at the plan's shapes and
+// transposes, back to back through CBLAS on buffers of its own: what the step
+// would cost if everything but the GEMMs were free. step/floor says what the
+// rest of the plan costs. --breakdown replays every kernel alone, at the
+// plan's shapes, and sums the times per op: where the rest goes.
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "frontends/json.hpp"
+#include "frontends/models.hpp"
+#include "graph/error.hpp"
+#include "runtime/kernels.hpp"
+#include "runtime/plan.hpp"
+#include "runtime/tensor.hpp"
+#include "runtime/threads.hpp"
+
+namespace kiln::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct BenchArgs {
+  std::string model;
+  std::int64_t batch = 0;
+  std::string hidden;
+  int steps = 200;
+  int warmup = 20;
+  int threads = 1;
+  bool no_fuse = false;
+  bool json = false;
+  bool breakdown = false;
+  bool floor = true;
+  double lr = 0.01;
+  std::uint64_t seed = 0;
+};
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+struct Spread {
+  double min = 0, median = 0, max = 0;  // seconds
+};
+
+Spread spread_of(std::vector<double> samples) {
+  std::sort(samples.begin(), samples.end());
+  std::size_t n = samples.size();
+  double median = n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
+  return {samples.front(), median, samples.back()};
+}
+
+// Times `run` `reps` times after `warmup` untimed calls.
+template <class F>
+Spread time_repeatedly(int warmup, int reps, F&& run) {
+  for (int i = 0; i < warmup; ++i) run();
+  std::vector<double> samples(static_cast<std::size_t>(reps));
+  for (double& s : samples) {
+    auto start = Clock::now();
+    run();
+    s = seconds_since(start);
+  }
+  return spread_of(std::move(samples));
+}
+
+// Deterministic values that every op accepts (positive, so `log` and `div`
+// stay finite; small, so a few hundred SGD steps stay far from overflow);
+// class ids in range for labels.
+void fill(void* data, const Node& n) {
+  std::size_t count = static_cast<std::size_t>(n.shape.numel());
+  if (n.dtype == DType::i32) {
+    auto* p = static_cast<std::int32_t*>(data);
+    std::int64_t classes = n.attrs.classes > 0 ? n.attrs.classes : 1;
+    for (std::size_t i = 0; i < count; ++i) p[i] = static_cast<std::int32_t>((i * 7 + 3) % classes);
+  } else if (n.dtype == DType::f64) {
+    auto* p = static_cast<double*>(data);
+    for (std::size_t i = 0; i < count; ++i) p[i] = 0.05 + 0.9 * static_cast<double>((i * 37) % 101) / 101.0;
+  } else {
+    auto* p = static_cast<float*>(data);
+    for (std::size_t i = 0; i < count; ++i) p[i] = 0.05f + 0.9f * static_cast<float>((i * 37) % 101) / 101.0f;
+  }
+}
+
+void feed_every_input(Plan& plan) {
+  const Graph& g = plan.graph();
+  for (NodeId id : plan.order()) {
+    const Node& n = g[id];
+    if (n.op == OpKind::labels) fill(plan.labels_buffer(n.name), n);
+    else if (n.op == OpKind::input && n.dtype == DType::f64) fill(plan.input_buffer<double>(n.name), n);
+    else if (n.op == OpKind::input) fill(plan.input_buffer<float>(n.name), n);
+  }
+}
+
+// One matrix product of the plan: C[m, n] = op(A)·op(B) (+ C for affine,
+// whose bias is already in C).
+struct GemmSpec {
+  std::string node;
+  std::string op;
+  DType dtype = DType::f32;
+  int m = 0, n = 0, k = 0, lda = 0, ldb = 0;
+  bool transpose_a = false, transpose_b = false;
+  float beta = 0;
+  double flops() const { return 2.0 * m * n * k; }
+};
+
+std::vector<GemmSpec> plan_gemms(const Plan& plan) {
+  const Graph& g = plan.graph();
+  std::vector<GemmSpec> gemms;
+  for (NodeId id : plan.order()) {
+    const Node& node = g[id];
+    bool affine = node.op == OpKind::affine || node.op == OpKind::affine_relu;
+    if (node.op != OpKind::matmul && !affine) continue;
+    std::vector<NodeId> in = g.inputs(id);
+    const Shape& a = g[in[0]].shape;
+    const Shape& b = g[in[1]].shape;
+    GemmSpec s;
+    s.node = node.name;
+    s.op = std::string(op_name(node.op));
+    s.dtype = node.dtype;
+    s.transpose_a = !affine && node.attrs.transpose_a;
+    s.transpose_b = !affine && node.attrs.transpose_b;
+    s.m = static_cast<int>(s.transpose_a ? a[1] : a[0]);
+    s.k = static_cast<int>(s.transpose_a ? a[0] : a[1]);
+    s.n = static_cast<int>(s.transpose_b ? b[0] : b[1]);
+    s.lda = static_cast<int>(a[1]);
+    s.ldb = static_cast<int>(b[1]);
+    s.beta = affine ? 1.0f : 0.0f;
+    gemms.push_back(s);
+  }
+  return gemms;
+}
+
+// The plan's GEMMs on buffers of their own, issued through CBLAS.
+class GemmReplay {
+ public:
+  explicit GemmReplay(std::vector<GemmSpec> specs) : specs_(std::move(specs)) {
+    for (const GemmSpec& s : specs_) {
+      std::size_t a = static_cast<std::size_t>(s.m) * s.k, b = static_cast<std::size_t>(s.k) * s.n,
+                  c = static_cast<std::size_t>(s.m) * s.n;
+      std::size_t width = s.dtype == DType::f64 ? 2 : 1;  // in floats
+      buffers_.emplace_back(Shape{static_cast<std::int64_t>((a + b + c) * width)}, DType::f32);
+      float* p = buffers_.back().data<float>();
+      for (std::size_t i = 0; i < (a + b + c) * width; ++i) p[i] = 0.01f * static_cast<float>(i % 13);
+      if (s.dtype == DType::f64) {
+        auto* d = reinterpret_cast<double*>(p);
+        for (std::size_t i = 0; i < a + b + c; ++i) d[i] = 0.01 * static_cast<double>(i % 13);
+      }
+    }
+  }
+  void run(std::size_t i) {
+    const GemmSpec& s = specs_[i];
+    CBLAS_TRANSPOSE ta = s.transpose_a ? CblasTrans : CblasNoTrans, tb = s.transpose_b ? CblasTrans : CblasNoTrans;
+    std::size_t a = static_cast<std::size_t>(s.m) * s.k, b = static_cast<std::size_t>(s.k) * s.n;
+    if (s.dtype == DType::f64) {
+      double* p = reinterpret_cast<double*>(buffers_[i].data<float>());
+      cblas_dgemm(CblasRowMajor, ta, tb, s.m, s.n, s.k, 1.0, p, s.lda, p + a, s.ldb, s.beta, p + a + b, s.n);
+    } else {
+      float* p = buffers_[i].data<float>();
+      cblas_sgemm(CblasRowMajor, ta, tb, s.m, s.n, s.k, 1.0f, p, s.lda, p + a, s.ldb, s.beta, p + a + b, s.n);
+    }
+  }
+  void run_all() {
+    for (std::size_t i = 0; i < specs_.size(); ++i) run(i);
+  }
+  std::size_t size() const { return specs_.size(); }
+
+ private:
+  std::vector<GemmSpec> specs_;
+  std::vector<Tensor> buffers_;
+};
+
+// Every kernel of the plan replayed alone on buffers of its own (one per
+// node, so values flow as in the plan), timed per call: where a step's time
+// goes, by op. Kernels run hot in cache here, so the sum is a lower bound of
+// what they cost inside the step.
+struct OpTime {
+  std::string op;
+  int calls = 0;
+  double seconds = 0;  // per step: the sum of the median time of each call
+};
+
+std::vector<OpTime> kernel_breakdown(const Plan& plan, int reps) {
+  const Graph& g = plan.graph();
+  std::map<NodeId, Tensor> values;
+  std::vector<std::pair<OpKind, std::vector<BoundKernel>>> steps;
+  for (NodeId id : plan.order()) {
+    const Node& n = g[id];
+    Tensor& out = values.emplace(id, Tensor(n.shape, n.dtype)).first->second;
+    if (n.op == OpKind::input || n.op == OpKind::labels || n.op == OpKind::param) {
+      fill(out.raw(), n);
+      continue;
+    }
+    std::vector<TensorRef> inputs;
+    for (NodeId operand : g.inputs(id)) inputs.push_back(values.at(operand).ref());
+    std::vector<BoundKernel> calls;
+    bind_kernel(n.op, inputs, out.ref(), n.attrs, calls);
+    if (n.op == OpKind::constant) {
+      for (const BoundKernel& call : calls) call.run();
+      continue;
+    }
+    steps.emplace_back(n.op, std::move(calls));
+  }
+  for (auto& [op, calls] : steps)  // once in order, so every value is realistic
+    for (const BoundKernel& call : calls) call.run();
+
+  std::map<std::string, OpTime> by_op;
+  for (auto& [op, calls] : steps) {
+    Spread t = time_repeatedly(3, reps, [&calls] {
+      for (const BoundKernel& call : calls) call.run();
+    });
+    OpTime& entry = by_op[std::string(op_name(op))];
+    entry.op = std::string(op_name(op));
+    entry.calls += 1;
+    entry.seconds += t.median;
+  }
+  std::vector<OpTime> result;
+  for (auto& [name, entry] : by_op) result.push_back(entry);
+  std::sort(result.begin(), result.end(), [](const OpTime& a, const OpTime& b) { return a.seconds > b.seconds; });
+  return result;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) {
+      auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
+    }
+  return "unknown";
+}
+
+bool looks_like_file(const std::string& model) {
+  return model.size() > 5 && model.compare(model.size() - 5, 5, ".json") == 0;
+}
+
+Graph load_model(const BenchArgs& args) {
+  if (looks_like_file(args.model)) {
+    if (args.batch != 0 || !args.hidden.empty())
+      throw Error("--batch and --hidden apply to built-in models; the shapes of '" + args.model +
+                  "' are fixed by the file");
+    return load_graph_file(args.model);
+  }
+  ModelOptions options;
+  options.batch = args.batch;
+  if (!args.hidden.empty()) options.hidden = parse_hidden_sizes(args.hidden);
+  return build_model(args.model, options);
+}
+
+// The batch: the leading dimension of the first input.
+std::int64_t batch_of(const Graph& g) {
+  for (NodeId id : g.ids())
+    if (g[id].op == OpKind::input && g[id].shape.rank() > 0) return g[id].shape[0];
+  return 0;
+}
+
+std::string with_unit(double seconds) {
+  char text[32];
+  if (seconds < 1e-3) std::snprintf(text, sizeof text, "%.1f us", seconds * 1e6);
+  else if (seconds < 1) std::snprintf(text, sizeof text, "%.3f ms", seconds * 1e3);
+  else std::snprintf(text, sizeof text, "%.3f s", seconds);
+  return text;
+}
+
+std::string bytes_text(std::size_t bytes) {
+  char text[32];
+  if (bytes < 1024) std::snprintf(text, sizeof text, "%zu B", bytes);
+  else if (bytes < 1024 * 1024) std::snprintf(text, sizeof text, "%.1f KiB", static_cast<double>(bytes) / 1024);
+  else std::snprintf(text, sizeof text, "%.2f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return text;
+}
+
+void run_bench(const BenchArgs& args) {
+  Graph g = load_model(args);
+  if (!g.loss()) throw Error("'" + args.model + "' has no 'loss'; kiln bench times a training step");
+  set_threads(args.threads);
+
+  PlanOptions options;
+  options.compile.fuse = !args.no_fuse;
+  options.optimizer = OptimizerOptions{};
+  options.optimizer->lr = args.lr;
+  options.seed = args.seed;
+
+  // Compile a few times: the first pays for cold caches and page faults.
+  std::vector<double> compile_samples;
+  std::unique_ptr<Plan> plan;
+  for (int i = 0; i < 5; ++i) {
+    auto start = Clock::now();
+    Plan compiled = compile(g, options);
+    compile_samples.push_back(seconds_since(start));
+    plan = std::make_unique<Plan>(std::move(compiled));
+  }
+  Spread compile_time = spread_of(compile_samples);
+
+  feed_every_input(*plan);
+  Spread step_time = time_repeatedly(args.warmup, args.steps, [&plan] { plan->step(); });
+  double final_loss = plan->loss();
+
+  std::vector<GemmSpec> gemms = plan_gemms(*plan);
+  double flops = 0;
+  for (const GemmSpec& s : gemms) flops += s.flops();
+  GemmReplay replay(args.floor ? gemms : std::vector<GemmSpec>{});
+  Spread floor;
+  std::vector<Spread> per_gemm;
+  if (args.floor) {
+    floor = time_repeatedly(args.warmup, args.steps, [&replay] { replay.run_all(); });
+    for (std::size_t i = 0; i < replay.size(); ++i)
+      per_gemm.push_back(time_repeatedly(args.warmup, args.steps, [&replay, i] { replay.run(i); }));
+  }
+  std::vector<OpTime> breakdown;
+  if (args.breakdown) breakdown = kernel_breakdown(*plan, args.steps);
+
+  const MemoryPlan& memory = plan->memory();
+  double step_over_floor = floor.median > 0 ? step_time.median / floor.median : 0;
+
+  if (args.json) {
+    nlohmann::ordered_json out;
+    out["model"] = args.model;
+    out["batch"] = batch_of(g);
+    out["threads"] = args.threads;
+    out["fused"] = !args.no_fuse;
+    out["steps"] = args.steps;
+    out["warmup"] = args.warmup;
+    out["cpu"] = cpu_model();
+    out["compile_ms"] = {{"min", compile_time.min * 1e3}, {"median", compile_time.median * 1e3},
+                         {"max", compile_time.max * 1e3}};
+    out["step_us"] = {{"min", step_time.min * 1e6}, {"median", step_time.median * 1e6},
+                      {"max", step_time.max * 1e6}};
+    out["steps_per_s"] = 1.0 / step_time.median;
+    out["gemm_flops_per_step"] = flops;
+    out["gflops"] = flops / step_time.median / 1e9;
+    out["memory"] = {{"arena_bytes", memory.arena_bytes},
+                     {"lower_bound_bytes", memory.lower_bound},
+                     {"naive_bytes", memory.naive_bytes}};
+    out["kernel_calls"] = plan->kernel_calls();
+    out["final_loss"] = final_loss;
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (std::size_t i = 0; i < per_gemm.size(); ++i) {
+      const GemmSpec& s = gemms[i];
+      list.push_back({{"node", s.node}, {"op", s.op}, {"m", s.m}, {"n", s.n}, {"k", s.k},
+                      {"transpose_a", s.transpose_a}, {"transpose_b", s.transpose_b}, {"beta", s.beta},
+                      {"median_us", per_gemm[i].median * 1e6}, {"gflops", s.flops() / per_gemm[i].median / 1e9}});
+    }
+    if (args.floor)
+      out["gemm_floor"] = {{"backend", "cblas"},
+                         {"min_us", floor.min * 1e6},
+                         {"median_us", floor.median * 1e6},
+                         {"gflops", flops / floor.median / 1e9},
+                         {"step_over_floor", step_over_floor},
+                         {"gemms", list}};
+    if (args.breakdown) {
+      nlohmann::ordered_json ops = nlohmann::ordered_json::array();
+      for (const OpTime& t : breakdown) ops.push_back({{"op", t.op}, {"calls", t.calls}, {"us", t.seconds * 1e6}});
+      out["breakdown"] = ops;
+    }
+    std::cout << out.dump(2) << "\n";
+    return;
+  }
+
+  std::ostringstream os;
+  char line[256];
+  os << "model " << args.model << ", batch " << batch_of(g) << ", " << args.threads << " thread"
+     << (args.threads == 1 ? "" : "s") << ", " << (args.no_fuse ? "unfused" : "fused") << " (" << cpu_model()
+     << ")\n";
+  os << "compile      " << with_unit(compile_time.median) << " (median of 5; min " << with_unit(compile_time.min)
+     << ")\n";
+  os << "step         min " << with_unit(step_time.min) << ", median " << with_unit(step_time.median) << ", max "
+     << with_unit(step_time.max) << " over " << args.steps << " steps after " << args.warmup << " warm-up\n";
+  std::snprintf(line, sizeof line, "throughput   %.1f steps/s, %.2f GFLOP/s (%.3g GEMM flops a step)\n",
+                1.0 / step_time.median, flops / step_time.median / 1e9, flops);
+  os << line;
+  os << "memory       arena " << bytes_text(memory.arena_bytes) << ", lower bound " << bytes_text(memory.lower_bound)
+     << ", naive " << bytes_text(memory.naive_bytes) << "\n";
+  if (args.floor) {
+    std::snprintf(line, sizeof line,
+                  "GEMM floor   %s median through CBLAS (%zu GEMMs, %.2f GFLOP/s); step/floor %.2f\n",
+                  with_unit(floor.median).c_str(), gemms.size(), flops / floor.median / 1e9, step_over_floor);
+    os << line;
+  }
+  for (std::size_t i = 0; i < per_gemm.size(); ++i) {
+    const GemmSpec& s = gemms[i];
+    std::snprintf(line, sizeof line, "  %-24s %-11s %5d x %5d x %5d  %c%c  %10s  %6.1f GFLOP/s\n", s.node.c_str(),
+                  s.op.c_str(), s.m, s.n, s.k, s.transpose_a ? 'T' : 'N', s.transpose_b ? 'T' : 'N',
+                  with_unit(per_gemm[i].median).c_str(), s.flops() / per_gemm[i].median / 1e9);
+    os << line;
+  }
+  if (args.breakdown) {
+    os << "kernels alone (median per call, summed per op; hot cache):\n";
+    for (const OpTime& t : breakdown) {
+      std::snprintf(line, sizeof line, "  %-28s %3d call%s %10s\n", t.op.c_str(), t.calls, t.calls == 1 ? " " : "s",
+                    with_unit(t.seconds).c_str());
+      os << line;
+    }
+  }
+  std::cout << os.str();
+}
+
+void add_bench_command(CLI::App& app) {
+  auto args = std::make_shared<BenchArgs>();
+  auto* cmd = app.add_subcommand("bench", "Time one compiled training step against the plan's GEMMs alone");
+  std::string models;
+  for (const std::string& n : model_names()) models += (models.empty() ? "" : ", ") + n;
+  cmd->add_option("model", args->model, "A built-in model (" + models + ") or a graph file ending in .json")
+      ->required();
+  cmd->add_option("--batch", args->batch, "Batch size of a built-in model (default: the model's)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--hidden", args->hidden, "Hidden layer sizes of a built-in model, e.g. 1024,1024");
+  cmd->add_option("--steps", args->steps, "Timed steps")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--warmup", args->warmup, "Untimed steps first")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--threads", args->threads, "Threads the kernels may use")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_flag("--no-fuse", args->no_fuse, "Time the unfused plan");
+  cmd->add_option("--lr", args->lr, "SGD learning rate of the timed steps")->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Seed of the initial params")->capture_default_str();
+  cmd->add_flag("--breakdown", args->breakdown, "Also time every kernel alone and sum the times per op");
+  cmd->add_flag("!--no-floor", args->floor, "Skip the GEMM floor (to profile the steps alone)");
+  cmd->add_flag("--json", args->json, "Print the figures as one JSON object");
+  cmd->footer(
+      "Figures: compile time (median of 5 compiles); step time min/median/max; steps/s; GFLOP/s counting\n"
+      "2*m*n*k for each matmul/affine of the plan; arena, lower-bound and naive bytes; the GEMM floor: the\n"
+      "plan's matrix products alone, at the same shapes and transposes, back to back through CBLAS.\n\n"
+      "Examples:\n"
+      "  kiln bench mlp --batch 32 --threads 1\n"
+      "  kiln bench mlp --hidden 1024,1024 --batch 1024 --threads 2 --json\n"
+      "  kiln bench examples/graphs/spiral.json --breakdown");
+  cmd->callback([args] { run_bench(*args); });
+}
+
+const bool registered = register_command(40, add_bench_command);
+
+}  // namespace
+}  // namespace kiln::cli
