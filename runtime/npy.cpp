@@ -39,10 +39,21 @@ std::optional<FileDType> file_dtype(const std::string& descr) {
 
 class NpyReader {
  public:
-  explicit NpyReader(const std::string& path) : path_(path), in_(path, std::ios::binary) {
+  explicit NpyReader(const std::string& path) : path_(path) {
+    // Every size in the header is checked against the file's size before
+    // anything is allocated, so that size must be known: a directory or a
+    // pipe has none (tellg() fails and used to read as 2^64 - 1).
+    std::error_code error;
+    const auto status = std::filesystem::status(path, error);
+    if (std::filesystem::is_directory(status)) fail("a .npy file", "a directory");
+    if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+      fail("a regular .npy file (its size bounds what is read)", "a pipe, socket or device");
+    in_.open(path, std::ios::binary);
     if (!in_) fail("a readable .npy file", "it cannot be opened");
     in_.seekg(0, std::ios::end);
-    file_size_ = static_cast<std::uint64_t>(in_.tellg());
+    const std::streamoff size = in_.tellg();
+    if (size < 0) fail("a .npy file whose size can be read", "a stream that cannot seek");
+    file_size_ = static_cast<std::uint64_t>(size);
     in_.seekg(0);
   }
 

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -17,6 +18,11 @@ namespace kiln::data {
 namespace {
 
 std::string read_file(const std::string& path, const char* role) {
+  // An ifstream opens a directory and reads it as empty, which would be
+  // reported as an "empty file".
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error))
+    throw Error("cannot open " + std::string(role) + " file '" + path + "': it is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot open " + std::string(role) + " file '" + path + "': " + std::strerror(errno));
   std::ostringstream contents;

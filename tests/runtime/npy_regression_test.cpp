@@ -65,3 +65,32 @@ TEST_CASE("npy hostile header: a declared header length beyond the file or 1 MiB
   std::string beyond("\x93NUMPY\x01\x00\xff\x00{'descr'", 18);
   CHECK_THAT(refusal(beyond), Catch::Contains("(truncated header)"));
 }
+
+TEST_CASE("npy regression: a directory is named as one, not as a truncated file", "[runtime][npy][regression]") {
+  const auto dir = std::filesystem::temp_directory_path() / ("kiln_npy_regression_dir_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string message;
+  try {
+    (void)kiln::read_npy(dir.string());
+  } catch (const kiln::Error& e) {
+    message = e.what();
+  }
+  std::filesystem::remove_all(dir);
+  // Before the fix: "expected 6 bytes of magic, found only 0 (truncated)".
+  CHECK(message == dir.string() + ": expected a .npy file, found a directory");
+}
+
+TEST_CASE("npy regression: a pipe is refused, since its size cannot bound the header's claims",
+          "[runtime][npy][regression]") {
+  // Before the fix, tellg() failed on a pipe and the file size read as
+  // 2^64 - 1, so a header's shape was trusted and allocated before reading.
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  const std::string path = "/dev/fd/" + std::to_string(fds[0]);
+  const std::string hostile =
+      kiln::test::bad::npy("{'descr': '<f4', 'fortran_order': False, 'shape': (100000, 100000), }");
+  REQUIRE(::write(fds[1], hostile.data(), hostile.size()) == static_cast<ssize_t>(hostile.size()));
+  ::close(fds[1]);
+  CHECK_THROWS_WITH(kiln::read_npy(path), Catch::Contains(path) && Catch::Contains("a pipe, socket or device"));
+  ::close(fds[0]);
+}
