@@ -37,13 +37,30 @@ void reduce_sum(const KernelCall& c, bool average) {
     }
     return;
   }
+  // Column sums (a bias gradient): kChunk columns at a time accumulate in a
+  // local array the compiler keeps in registers, so no row waits on the
+  // store of the previous one (and no store can 4K-alias the next rows'
+  // loads, which made the naive loop 5x slower inside a plan's arena).
+  constexpr std::size_t kChunk = 32;
   for (std::size_t o = 0; o < v.outer; ++o) {
     T* yo = y + o * v.inner;
     const T* xo = x + o * v.n * v.inner;
-    for (std::size_t i = 0; i < v.inner; ++i) yo[i] = xo[i];
-    for (std::size_t k = 1; k < v.n; ++k) {
-      const T* xk = xo + k * v.inner;
-      for (std::size_t i = 0; i < v.inner; ++i) yo[i] += xk[i];
+    std::size_t i0 = 0;
+    for (; i0 + kChunk <= v.inner; i0 += kChunk) {
+      T acc[kChunk];
+      for (std::size_t i = 0; i < kChunk; ++i) acc[i] = xo[i0 + i];
+      for (std::size_t k = 1; k < v.n; ++k) {
+        const T* xk = xo + k * v.inner + i0;
+        for (std::size_t i = 0; i < kChunk; ++i) acc[i] += xk[i];
+      }
+      for (std::size_t i = 0; i < kChunk; ++i) yo[i0 + i] = acc[i];
+    }
+    if (i0 < v.inner) {
+      for (std::size_t i = i0; i < v.inner; ++i) yo[i] = xo[i];
+      for (std::size_t k = 1; k < v.n; ++k) {
+        const T* xk = xo + k * v.inner;
+        for (std::size_t i = i0; i < v.inner; ++i) yo[i] += xk[i];
+      }
     }
     if (average)
       for (std::size_t i = 0; i < v.inner; ++i) yo[i] *= inv_n;
