@@ -13,7 +13,7 @@ OUT_DIR := out
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CONFIGURE := cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: demo test bench compare clean
+.PHONY: demo test bench compare clean test-sanitize fuzz
 
 demo:
 	scripts/setup.sh demo
@@ -27,6 +27,38 @@ test:
 	$(CONFIGURE) -DKILN_BUILD_TESTS=ON -DKILN_BUILD_BENCHMARKS=ON
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure -j2
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer in its
+# own build directory. -fno-sanitize-recover makes any UB fatal; asserts stay
+# on (-O1 -g, no NDEBUG). The flags are exported too, so that what the tests
+# build themselves (the find_package consumer) links against the sanitizer
+# runtimes as well.
+SANITIZE_DIR := build-sanitize
+SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+test-sanitize: export CXXFLAGS := $(SANITIZE_FLAGS)
+test-sanitize: export LDFLAGS := $(SANITIZE_FLAGS)
+test-sanitize: export ASAN_OPTIONS := detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
+test-sanitize: export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
+test-sanitize:
+	scripts/setup.sh test
+	cmake -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
+	  -DKILN_BUILD_TESTS=ON -DKILN_BUILD_BENCHMARKS=OFF
+	cmake --build $(SANITIZE_DIR) -j $(JOBS)
+	cd $(SANITIZE_DIR) && ctest --output-on-failure -j2
+
+# libFuzzer harnesses (tests/fuzz/), built with clang in their own build
+# directory and each run for SECONDS seconds from its seed corpus.
+FUZZ_DIR := build-fuzz
+SECONDS ?= 60
+fuzz:
+	scripts/setup.sh test
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
+	  -DKILN_BUILD_FUZZERS=ON -DKILN_BUILD_TESTS=ON -DKILN_BUILD_BENCHMARKS=OFF -DKILN_BUILD_EXAMPLES=OFF
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzzers
+	tests/fuzz/run_fuzzers.sh $(FUZZ_DIR) $(SECONDS)
 
 # Figures, not tests: run under a light load (see docs/benchmarks.md).
 bench:
