@@ -185,42 +185,67 @@ class GemmReplay {
   std::vector<Tensor> buffers_;
 };
 
-// Every kernel of the plan replayed alone on buffers of its own (one per
-// node, so values flow as in the plan), timed per call: where a step's time
-// goes, by op. Kernels run hot in cache here, so the sum is a lower bound of
-// what they cost inside the step.
+// The plan's kernels bound again by bind_kernel() -- so each GEMM gets what
+// the plan's got, backend and epilogue included -- on buffers of their own
+// (one per node, so values flow as in the plan), run once in order so every
+// value is realistic.
+class KernelReplay {
+ public:
+  explicit KernelReplay(const Plan& plan) {
+    const Graph& g = plan.graph();
+    for (NodeId id : plan.order()) {
+      const Node& n = g[id];
+      Tensor& out = values_.emplace(id, Tensor(n.shape, n.dtype)).first->second;
+      if (n.op == OpKind::input || n.op == OpKind::labels || n.op == OpKind::param) {
+        fill(out.raw(), n);
+        continue;
+      }
+      std::vector<TensorRef> inputs;
+      for (NodeId operand : g.inputs(id)) inputs.push_back(values_.at(operand).ref());
+      std::vector<BoundKernel> calls;
+      bind_kernel(n.op, inputs, out.ref(), n.attrs, calls);
+      if (n.op == OpKind::constant) {
+        for (const BoundKernel& call : calls) call.run();
+        continue;
+      }
+      steps_.emplace_back(n.op, std::move(calls));
+    }
+    for (auto& [op, calls] : steps_)
+      for (const BoundKernel& call : calls) call.run();
+  }
+  const std::vector<std::pair<OpKind, std::vector<BoundKernel>>>& steps() const { return steps_; }
+
+ private:
+  std::map<NodeId, Tensor> values_;
+  std::vector<std::pair<OpKind, std::vector<BoundKernel>>> steps_;
+};
+
+bool is_gemm(OpKind op) { return op == OpKind::matmul || op == OpKind::affine || op == OpKind::affine_relu; }
+
+// The plan's GEMM kernels alone (bias and ReLU epilogues included), back to
+// back through kiln's own kernels: the floor for the backend mix the plan got.
+Spread kiln_gemm_floor(const KernelReplay& replay, int warmup, int reps) {
+  std::vector<const BoundKernel*> gemms;
+  for (const auto& [op, calls] : replay.steps())
+    if (is_gemm(op))
+      for (const BoundKernel& call : calls) gemms.push_back(&call);
+  return time_repeatedly(warmup, reps, [&gemms] {
+    for (const BoundKernel* call : gemms) call->run();
+  });
+}
+
+// Every kernel alone, timed per call: where a step's time goes, by op.
+// Kernels run hot in cache here, so the sum is a lower bound of what they
+// cost inside the step.
 struct OpTime {
   std::string op;
   int calls = 0;
   double seconds = 0;  // per step: the sum of the median time of each call
 };
 
-std::vector<OpTime> kernel_breakdown(const Plan& plan, int reps) {
-  const Graph& g = plan.graph();
-  std::map<NodeId, Tensor> values;
-  std::vector<std::pair<OpKind, std::vector<BoundKernel>>> steps;
-  for (NodeId id : plan.order()) {
-    const Node& n = g[id];
-    Tensor& out = values.emplace(id, Tensor(n.shape, n.dtype)).first->second;
-    if (n.op == OpKind::input || n.op == OpKind::labels || n.op == OpKind::param) {
-      fill(out.raw(), n);
-      continue;
-    }
-    std::vector<TensorRef> inputs;
-    for (NodeId operand : g.inputs(id)) inputs.push_back(values.at(operand).ref());
-    std::vector<BoundKernel> calls;
-    bind_kernel(n.op, inputs, out.ref(), n.attrs, calls);
-    if (n.op == OpKind::constant) {
-      for (const BoundKernel& call : calls) call.run();
-      continue;
-    }
-    steps.emplace_back(n.op, std::move(calls));
-  }
-  for (auto& [op, calls] : steps)  // once in order, so every value is realistic
-    for (const BoundKernel& call : calls) call.run();
-
+std::vector<OpTime> kernel_breakdown(const KernelReplay& replay, int reps) {
   std::map<std::string, OpTime> by_op;
-  for (auto& [op, calls] : steps) {
+  for (const auto& [op, calls] : replay.steps()) {
     Spread t = time_repeatedly(3, reps, [&calls] {
       for (const BoundKernel& call : calls) call.run();
     });
@@ -316,18 +341,23 @@ void run_bench(const BenchArgs& args) {
   double flops = 0;
   for (const GemmSpec& s : gemms) flops += s.flops();
   GemmReplay replay(args.floor ? gemms : std::vector<GemmSpec>{});
-  Spread floor;
+  Spread floor, kiln_floor;
   std::vector<Spread> per_gemm;
-  if (args.floor) {
-    floor = time_repeatedly(args.warmup, args.steps, [&replay] { replay.run_all(); });
-    for (std::size_t i = 0; i < replay.size(); ++i)
-      per_gemm.push_back(time_repeatedly(args.warmup, args.steps, [&replay, i] { replay.run(i); }));
-  }
   std::vector<OpTime> breakdown;
-  if (args.breakdown) breakdown = kernel_breakdown(*plan, args.steps);
+  if (args.floor || args.breakdown) {
+    KernelReplay kernels(*plan);
+    if (args.floor) {
+      floor = time_repeatedly(args.warmup, args.steps, [&replay] { replay.run_all(); });
+      for (std::size_t i = 0; i < replay.size(); ++i)
+        per_gemm.push_back(time_repeatedly(args.warmup, args.steps, [&replay, i] { replay.run(i); }));
+      kiln_floor = kiln_gemm_floor(kernels, args.warmup, args.steps);
+    }
+    if (args.breakdown) breakdown = kernel_breakdown(kernels, args.steps);
+  }
 
   const MemoryPlan& memory = plan->memory();
   double step_over_floor = floor.median > 0 ? step_time.median / floor.median : 0;
+  double step_over_kiln_floor = kiln_floor.median > 0 ? step_time.median / kiln_floor.median : 0;
 
   if (args.json) {
     nlohmann::ordered_json out;
@@ -364,6 +394,12 @@ void run_bench(const BenchArgs& args) {
                          {"gflops", flops / floor.median / 1e9},
                          {"step_over_floor", step_over_floor},
                          {"gemms", list}};
+    if (args.floor)
+      out["gemm_floor_kiln"] = {{"what", "the plan's GEMM kernels (its backends and epilogues) back to back"},
+                                {"min_us", kiln_floor.min * 1e6},
+                                {"median_us", kiln_floor.median * 1e6},
+                                {"gflops", flops / kiln_floor.median / 1e9},
+                                {"step_over_floor", step_over_kiln_floor}};
     if (args.breakdown) {
       nlohmann::ordered_json ops = nlohmann::ordered_json::array();
       for (const OpTime& t : breakdown) ops.push_back({{"op", t.op}, {"calls", t.calls}, {"us", t.seconds * 1e6}});
@@ -391,6 +427,10 @@ void run_bench(const BenchArgs& args) {
     std::snprintf(line, sizeof line,
                   "GEMM floor   %s median through CBLAS (%zu GEMMs, %.2f GFLOP/s); step/floor %.2f\n",
                   with_unit(floor.median).c_str(), gemms.size(), flops / floor.median / 1e9, step_over_floor);
+    os << line;
+    std::snprintf(line, sizeof line,
+                  "             %s median through the plan's own GEMM kernels (%.2f GFLOP/s); step/floor %.2f\n",
+                  with_unit(kiln_floor.median).c_str(), flops / kiln_floor.median / 1e9, step_over_kiln_floor);
     os << line;
   }
   for (std::size_t i = 0; i < per_gemm.size(); ++i) {

@@ -72,7 +72,8 @@ TEST_CASE("kiln bench prints every figure and one line per GEMM of the plan", "[
   REQUIRE(r.exit_code == 0);
   CHECK(r.err.empty());
   for (const char* heading : {"model mlp, batch 4, 1 thread, fused", "compile ", "step ", "steps/s", "GFLOP/s",
-                              "arena ", "lower bound ", "naive ", "GEMM floor", "step/floor"})
+                              "arena ", "lower bound ", "naive ", "GEMM floor", "step/floor",
+                              "through the plan's own GEMM kernels"})
     CHECK_THAT(r.out, Catch::Contains(heading));
   // 8 GEMMs for a 3-layer MLP: one indented line each, with its dimensions.
   std::size_t gemm_lines = 0;
@@ -81,6 +82,14 @@ TEST_CASE("kiln bench prints every figure and one line per GEMM of the plan", "[
     if (line.rfind("  ", 0) == 0 && line.find(" x ") != std::string::npos) ++gemm_lines;
   CHECK(gemm_lines == 8);
   CHECK_THAT(r.out, Catch::Contains("    4 x   100 x   784  NN"));
+}
+
+TEST_CASE("kiln bench --no-floor leaves the floor out", "[cli][bench]") {
+  TempDir dir;
+  nlohmann::json j = bench_json({"mlp", "--batch", "4", "--steps", "2", "--no-floor"}, dir);
+  CHECK(j.contains("step_us"));
+  CHECK_FALSE(j.contains("gemm_floor"));
+  CHECK_FALSE(j.contains("gemm_floor_kiln"));
 }
 
 TEST_CASE("kiln bench --json carries the plan's GEMMs flops and memory figures", "[cli][bench]") {
@@ -117,6 +126,11 @@ TEST_CASE("kiln bench --json carries the plan's GEMMs flops and memory figures",
   CHECK(floor.at("median_us").get<double>() > 0);
   CHECK(floor.at("step_over_floor").get<double>() ==
         Approx(step.at("median").get<double>() / floor.at("median_us").get<double>()));
+  // The same GEMMs through kiln's own kernels (whatever backend the plan chose).
+  const auto& kiln_floor = j.at("gemm_floor_kiln");
+  CHECK(kiln_floor.at("median_us").get<double>() > 0);
+  CHECK(kiln_floor.at("step_over_floor").get<double>() ==
+        Approx(step.at("median").get<double>() / kiln_floor.at("median_us").get<double>()));
   for (const auto& g : floor.at("gemms")) {
     // The forward products are affine (bias in C: beta 1); the rest are plain matmuls.
     bool affine = g.at("op") != "matmul";
