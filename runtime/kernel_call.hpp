@@ -1,9 +1,15 @@
 #pragma once
+#include <memory>
+
 #include "graph/dtype.hpp"
 #include "graph/node.hpp"
 #include "graph/shape.hpp"
 
 namespace kiln {
+
+namespace gemm {
+class Prepared;
+}
 
 // Operands one kernel call reads. Every op has at most 3 operands except
 // add_n, which has any number: bind_kernel() splits an add_n with more than
@@ -23,6 +29,12 @@ struct KernelCall {
   const Shape* out_shape = nullptr;
   DType dtype = DType::f32;  // of the output
   const Attrs* attrs = nullptr;
+  // matmul, affine, affine_relu: the GEMM that bind_kernel() prepared on the
+  // backend chosen for this shape (runtime/gemm/choice.hpp); a call made
+  // without one runs through CBLAS. gemm_owner keeps it alive while any copy
+  // of the call (a plan's call list) does.
+  const gemm::Prepared* gemm = nullptr;
+  std::shared_ptr<const gemm::Prepared> gemm_owner;
 };
 
 using Kernel = void (*)(const KernelCall&);

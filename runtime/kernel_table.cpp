@@ -2,6 +2,7 @@
 #include <climits>
 
 #include "graph/error.hpp"
+#include "runtime/gemm/choice.hpp"
 #include "runtime/kernels.hpp"
 #include "runtime/kernels/kernel_list.hpp"
 
@@ -39,6 +40,27 @@ void set_input(KernelCall& c, int k, const TensorRef& t) {
   c.in_dtype[k] = t.dtype;
 }
 
+// The GEMM a matmul / affine / affine_relu call makes, prepared now on the
+// backend chosen for its shape, so the kernel only runs it.
+void prepare_gemm(OpKind op, KernelCall& c) {
+  if (op != OpKind::matmul && op != OpKind::affine && op != OpKind::affine_relu) return;
+  if (c.dtype != DType::f32 && c.dtype != DType::f64) return;
+  const Shape& a = *c.in_shape[0];
+  const Shape& b = *c.in_shape[1];
+  if (a.rank() != 2 || b.rank() != 2) return;
+  gemm::Desc d;
+  if (op == OpKind::matmul) {
+    d = gemm::Desc::packed(c.dtype, c.attrs->transpose_a ? a[1] : a[0], c.attrs->transpose_b ? b[0] : b[1],
+                           c.attrs->transpose_a ? a[0] : a[1], c.attrs->transpose_a, c.attrs->transpose_b);
+  } else {
+    d = gemm::Desc::packed(c.dtype, a[0], b[1], a[1]);
+    d.epilogue = op == OpKind::affine_relu ? gemm::Epilogue::bias_relu : gemm::Epilogue::bias;
+  }
+  std::shared_ptr<const gemm::Prepared> prepared = gemm::prepare_chosen(d);
+  c.gemm = prepared.get();
+  c.gemm_owner = std::move(prepared);
+}
+
 }  // namespace
 
 Kernel kernel_for(OpKind op) { return kKernels[static_cast<std::size_t>(op)]; }
@@ -58,7 +80,8 @@ void bind_kernel(OpKind op, std::span<const TensorRef> inputs, const TensorRef& 
     KernelCall c = make_call(out, attrs);
     for (std::size_t k = 0; k < n; ++k) set_input(c, static_cast<int>(k), inputs[k]);
     c.n_in = static_cast<int>(n);
-    calls.push_back({kernel, c});
+    prepare_gemm(op, c);
+    calls.push_back({kernel, std::move(c)});
     return;
   }
   // Only add_n gets here: the first call sums kMaxKernelInputs operands into

@@ -9,7 +9,8 @@ set -euo pipefail
 
 job="${1:-test}"
 build_packages=(cmake g++ make pkg-config libboost-graph-dev catch2 libbenchmark-dev libopenblas-dev
-                libcli11-dev nlohmann-json3-dev graphviz python3 python3-numpy zlib1g-dev)
+                libcli11-dev nlohmann-json3-dev graphviz python3 python3-numpy zlib1g-dev
+                libxsmm-dev libdnnl-dev)
 case "$job" in
   test | demo) packages=("${build_packages[@]}") ;;
   bench) packages=("${build_packages[@]}" python3-torch) ;;  # PyTorch is the peer kiln is timed against

@@ -1,8 +1,12 @@
-// Linear algebra through CBLAS (OpenBLAS). Transposes are passed to GEMM as
+// Linear algebra. matmul, affine and affine_relu run the GEMM that
+// bind_kernel() prepared for their shape on the backend chosen for it
+// (runtime/gemm/), with affine's bias and ReLU as that GEMM's epilogue; a
+// call bound without one (built by hand) runs through CBLAS. Transposes are
 // flags on the stored row-major operands: no transposed copy is ever made.
 // bind_kernel() has checked that every dimension fits CBLAS's int.
 #include <cblas.h>
 
+#include "runtime/gemm/gemm.hpp"
 #include "runtime/kernels/common.hpp"
 #include "runtime/kernels/kernel_list.hpp"
 
@@ -63,6 +67,7 @@ void affine_into(const KernelCall& c, bool then_relu) {
 }  // namespace
 
 void matmul(const KernelCall& c) {
+  if (c.gemm) return c.gemm->run(c.in[0], c.in[1], nullptr, c.out);
   GemmShape g = gemm_shape(*c.in_shape[0], *c.in_shape[1], c.attrs->transpose_a, c.attrs->transpose_b);
   gemm(c.dtype, g, c.in[0], c.in[1], 0.0, c.out);
 }
@@ -76,11 +81,13 @@ void dot(const KernelCall& c) {
 }
 
 void affine(const KernelCall& c) {
+  if (c.gemm) return c.gemm->run(c.in[0], c.in[1], c.in[2], c.out);
   if (c.dtype == DType::f64) affine_into<double>(c, false);
   else affine_into<float>(c, false);
 }
 
 void affine_relu(const KernelCall& c) {
+  if (c.gemm) return c.gemm->run(c.in[0], c.in[1], c.in[2], c.out);
   if (c.dtype == DType::f64) affine_into<double>(c, true);
   else affine_into<float>(c, true);
 }

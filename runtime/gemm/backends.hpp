@@ -1,0 +1,70 @@
+#pragma once
+// The backends' factories, each in its own file; not part of the public API.
+// A factory returns nullptr when it has no kernel for a (valid) Desc.
+#include <memory>
+#include <string>
+
+#include "runtime/gemm/gemm.hpp"
+
+namespace kiln::gemm::detail {
+
+std::unique_ptr<Prepared> prepare_blas(const Desc& d);
+std::string blas_isa();
+
+#ifdef KILN_HAVE_XSMM
+std::unique_ptr<Prepared> prepare_xsmm(const Desc& d);
+std::string xsmm_isa();
+#endif
+
+#ifdef KILN_HAVE_DNNL
+std::unique_ptr<Prepared> prepare_dnnl(const Desc& d);
+std::string dnnl_isa();
+#endif
+
+// Switches OpenBLAS to its AVX-512 kernels when it runs narrower ones on a
+// CPU with AVX-512 that it does not recognise (runtime/gemm/openblas_core.cpp).
+// Idempotent and cheap after the first call.
+void ensure_openblas_full_isa();
+
+// Adds the bias row to each of the m rows of C (row stride ldc), then
+// applies ReLU when asked: the epilogue of backends that do not fuse it.
+template <class T>
+void add_bias_rows(const Desc& d, const T* __restrict__ bias, T* __restrict__ c) {
+  const std::size_t m = static_cast<std::size_t>(d.m), n = static_cast<std::size_t>(d.n),
+                    ldc = static_cast<std::size_t>(d.ldc);
+  const bool relu = d.epilogue == Epilogue::bias_relu;
+  for (std::size_t r = 0; r < m; ++r) {
+    T* __restrict__ row = c + r * ldc;
+    if (relu)
+      for (std::size_t j = 0; j < n; ++j) {
+        T v = row[j] + bias[j];
+        row[j] = v < T(0) ? T(0) : v;
+      }
+    else
+      for (std::size_t j = 0; j < n; ++j) row[j] += bias[j];
+  }
+}
+
+// Writes the bias row into each row of C: a backend that accumulates
+// (beta = 1) then adds the product onto it, one pass over C in all.
+template <class T>
+void fill_bias_rows(const Desc& d, const T* __restrict__ bias, T* __restrict__ c) {
+  const std::size_t m = static_cast<std::size_t>(d.m), n = static_cast<std::size_t>(d.n),
+                    ldc = static_cast<std::size_t>(d.ldc);
+  for (std::size_t r = 0; r < m; ++r) {
+    T* __restrict__ row = c + r * ldc;
+    for (std::size_t j = 0; j < n; ++j) row[j] = bias[j];
+  }
+}
+
+template <class T>
+void relu_rows(const Desc& d, T* __restrict__ c) {
+  const std::size_t m = static_cast<std::size_t>(d.m), n = static_cast<std::size_t>(d.n),
+                    ldc = static_cast<std::size_t>(d.ldc);
+  for (std::size_t r = 0; r < m; ++r) {
+    T* __restrict__ row = c + r * ldc;
+    for (std::size_t j = 0; j < n; ++j) row[j] = row[j] < T(0) ? T(0) : row[j];
+  }
+}
+
+}  // namespace kiln::gemm::detail

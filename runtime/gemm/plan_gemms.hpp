@@ -1,0 +1,57 @@
+#pragma once
+// The matrix products of a compiled plan, for reports and benchmarks (`kiln
+// bench`, `kiln compile --stats`): which backend each GEMM got and why, and
+// the GEMM floor -- the plan's GEMMs alone, issued back to back.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "graph/graph.hpp"
+#include "runtime/gemm/choice.hpp"
+
+namespace kiln {
+class Plan;
+}
+
+namespace kiln::gemm {
+
+struct PlanGemm {
+  NodeId node = 0;
+  std::string name;  // the node's name
+  OpKind op = OpKind::matmul;
+  Desc desc;
+  Choice choice;     // as compile() made it under the current policy and tuning file
+};
+
+// The plan's GEMMs in schedule order (matmul, affine, affine_relu nodes).
+std::vector<PlanGemm> plan_gemms(const Plan& plan);
+
+// Microseconds for one pass over `gemms` back to back on scratch operands
+// (the minimum over repeated passes, about `budget_ms` in all): through
+// `backend` for every GEMM it has a kernel for (blas for the others, counted
+// in `fallbacks`), or through each GEMM's chosen backend when nullopt.
+struct Floor {
+  std::optional<Backend> backend;  // nullopt: the chosen mix
+  double us = 0;
+  double gflops = 0;               // of the whole pass
+  std::size_t fallbacks = 0;
+};
+Floor gemm_floor(const std::vector<PlanGemm>& gemms, std::optional<Backend> backend, double budget_ms = 100);
+
+// The floor for the chosen mix and for each compiled backend, in that order.
+std::vector<Floor> gemm_floors(const Plan& plan, double budget_ms = 100);
+
+// One line per GEMM: node, shape, chosen backend, why, and the measured
+// microseconds per backend when known. For logs and `--stats`.
+std::string choice_table(const std::vector<PlanGemm>& gemms);
+
+// Single-core FMA peak in GFLOP/s measured on the spot (about `ms`
+// milliseconds each): with 512-bit vectors (0 when the CPU or OS lacks
+// AVX-512F) and with 256-bit vectors (0 without AVX2+FMA).
+struct FmaPeak {
+  double avx512_gflops = 0;
+  double avx2_gflops = 0;
+};
+FmaPeak measure_fma_peak(double ms = 50);
+
+}  // namespace kiln::gemm
