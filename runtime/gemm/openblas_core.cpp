@@ -96,6 +96,8 @@ std::string blas_isa() {
   std::string s = std::string(config ? config() : "OpenBLAS") + "; core " + core;
   if (!switched_from().empty())
     s += " (switched from " + switched_from() + ": an AVX-512 CPU this OpenBLAS does not recognise)";
+  else if (const char* asked = std::getenv("OPENBLAS_CORETYPE"))
+    s += std::string(" (as OPENBLAS_CORETYPE=") + asked + " asks; kiln leaves an explicit choice alone)";
   return s;
 }
 
