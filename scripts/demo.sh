@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The main job of `make demo`: a picture of every model in examples/graphs
-# as the compiler first sees it (kiln dot --stage input), one SVG per model.
+# The main job of `make demo`: train the default model (logistic regression
+# on the embedded digits) with `kiln train`, writing its log, curves, summary
+# and checkpoint to OUT_DIR, score the checkpoint with `kiln eval`, and draw
+# every model in examples/graphs as the compiler first sees it (kiln dot
+# --stage input), one SVG per model.
 #   scripts/demo.sh [BUILD_DIR] [OUT_DIR]     (defaults: build out)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,5 +32,15 @@ for graph in "${graphs[@]}"; do
 done
 
 echo
+"$kiln" train --log "$out/digits-log.csv" --plot "$out/digits-curves.svg" \
+  --summary-json "$out/digits-summary.json" --save "$out/digits.safetensors"
+echo
+"$kiln" eval --load "$out/digits.safetensors"
+
+echo
 echo "demo: ${#pictures[@]} graph pictures (open them in a browser):"
 printf '  %s\n' "${pictures[@]}"
+echo "demo: training run on the digits:"
+for f in digits-log.csv digits-curves.svg digits-summary.json digits.safetensors; do
+  echo "  $(cd "$out" && pwd)/$f"
+done

@@ -122,7 +122,7 @@ class TrainRun {
   void save(const train::TrainingState& state);
   void evaluate(train::EpochRecord& record);
   void write_reports(const std::string& status);
-  [[noreturn]] void stop_for_signal(int signal, const train::TrainingState& state);
+  [[noreturn]] void stop_for_signal(int signal, const train::TrainingState& state, std::int64_t end_epoch);
 
   const TrainArgs& args_;
   train::ModelSource model_;
@@ -146,12 +146,13 @@ void TrainRun::prepare() {
   const train::Recipe recipe = train::default_recipe(model_.builtin ? model_.name : "");
   settings_.data.spec = args_.data.value_or(recipe.data);
   settings_.data.test_spec = args_.test.value_or("");
-  settings_.data.val_split = args_.val_split.value_or(recipe.val_split);
+  // The recipe's hold-out and scaling belong to the recipe's data.
+  settings_.data.val_split = args_.val_split.value_or(args_.data ? 0 : recipe.val_split);
   settings_.data.standardize = args_.standardize;
   settings_.data.seed = args_.seed;
   if (args_.scale)
     settings_.data.scale = train::parse_scale(*args_.scale);
-  else if (!args_.data)  // the recipe's scaling belongs to the recipe's data
+  else if (!args_.data)
     settings_.data.scale = recipe.scale;
   settings_.epochs = args_.epochs.value_or(recipe.epochs);
   if (settings_.epochs < 1) throw Error("--epochs " + std::to_string(settings_.epochs) + ": expected at least 1");
@@ -289,22 +290,28 @@ void TrainRun::write_reports(const std::string& status) {
   }
 }
 
-void TrainRun::stop_for_signal(int signal, const train::TrainingState& state) {
+void TrainRun::stop_for_signal(int signal, const train::TrainingState& state, std::int64_t end_epoch) {
   save(state);
   write_reports(std::string("interrupted by ") + train::InterruptWatch::name(signal));
   std::cout << std::flush;
   std::cerr << "\nkiln: interrupted by " << train::InterruptWatch::name(signal) << " at epoch " << state.epoch
             << ", batch " << state.batch_in_epoch << " (step " << state.step << ")"
             << (args_.save.empty() ? "; no checkpoint written (no --save)"
-                                   : "; checkpoint saved to " + args_.save + " (resume with --load " + args_.save + ")")
+                                   : "; checkpoint saved to " + args_.save + " (resume with --load " + args_.save + " --epochs " +
+                                         std::to_string(end_epoch - state.epoch) + ")")
             << "\n"
             << std::flush;
   std::_Exit(128 + signal);  // the files are complete; nothing else needs tearing down
 }
 
 void TrainRun::run() {
+  // Installed first and never removed: a signal at any moment of the run,
+  // start-up and exit included, stops it cleanly instead of killing it.
+  static train::InterruptWatch& watch = *new train::InterruptWatch;
+  start_ = last_save_ = Clock::now();
   prepare();
   print_header();
+  if (int signal = watch.signal()) stop_for_signal(signal, state_, state_.epoch + settings_.epochs);
 
   train::ShuffledBatches batches(data_.train, nodes_, settings_.shuffle, args_.seed);
   const std::int64_t per_epoch = batches.count();
@@ -314,7 +321,6 @@ void TrainRun::run() {
   if (print_every < 1) throw Error("--print-every " + std::to_string(print_every) + ": expected at least 1");
   Progress progress(std::cout, Progress::is_terminal(1),
                     settings_.epochs * per_epoch - std::min(state_.batch_in_epoch, per_epoch));
-  train::InterruptWatch watch;
   start_ = last_save_ = Clock::now();
   train::TrainingState state = state_;
 
@@ -341,7 +347,7 @@ void TrainRun::run() {
       progress.step(steps_run_, epoch, loss_sum / static_cast<double>(b + 1));
       if (int signal = watch.signal()) {
         progress.finish();
-        stop_for_signal(signal, state);
+        stop_for_signal(signal, state, end_epoch);
       }
     }
 
@@ -367,7 +373,7 @@ void TrainRun::run() {
     if (last || Clock::now() - last_save_ >= std::chrono::seconds(10)) save(state);
     if (int signal = watch.signal()) {
       progress.finish();
-      stop_for_signal(signal, state);
+      stop_for_signal(signal, state, end_epoch);
     }
   }
   progress.finish();
