@@ -59,6 +59,10 @@ std::optional<std::string> schedule_violation(const Graph& g, const std::vector<
         return "schedule: update " + describe(g, v) + " at step " + std::to_string(pos[v]) + " overwrites " +
                describe(g, *overwritten_persistent(g, v)) + " before its reader " + describe(g, r) + " at step " +
                std::to_string(pos[r]);
+    if (auto loss = g.loss(); loss && pos[*loss] > pos[v])
+      return "schedule: update " + describe(g, v) + " at step " + std::to_string(pos[v]) + " runs before the loss " +
+             describe(g, *loss) + " at step " + std::to_string(pos[*loss]) +
+             " (a non-finite loss must be seen before any param is overwritten)";
   }
   return std::nullopt;
 }
@@ -84,6 +88,7 @@ Problem make_problem(const Graph& g, const ScheduleOptions& options) {
   p.succs.resize(n);
   p.readers.assign(n, 0);
   p.output.assign(n, false);
+  const std::optional<NodeId> loss = g.loss();
   for (NodeId v = 0; v < n; ++v) {
     if (!p.needed[v]) continue;
     p.operands[v] = distinct_inputs(g, v);
@@ -92,10 +97,17 @@ Problem make_problem(const Graph& g, const ScheduleOptions& options) {
     for (NodeId r : readers_before_overwrite(g, v))
       if (p.needed[r] && std::find(p.preds[v].begin(), p.preds[v].end(), r) == p.preds[v].end())
         p.preds[v].push_back(r);
+    // The gradients start from a constant seed, not from the loss node, so
+    // nothing in the data makes an update wait for the loss. The Plan checks
+    // the loss before the first overwrite (and stops on NaN/Inf), which needs
+    // the loss scheduled first.
+    if (loss && p.needed[*loss] && *loss != v && overwritten_persistent(g, v) &&
+        std::find(p.preds[v].begin(), p.preds[v].end(), *loss) == p.preds[v].end())
+      p.preds[v].push_back(*loss);
     for (NodeId u : p.preds[v]) p.succs[u].push_back(v);
   }
   // The same outputs as the liveness analysis will see.
-  if (auto loss = g.loss()) p.output[*loss] = true;
+  if (loss) p.output[*loss] = true;
   for (const auto& [of, grad] : g.gradients()) {
     std::vector<NodeId> readers = g.consumers(grad);
     bool updated = std::any_of(readers.begin(), readers.end(),

@@ -43,7 +43,8 @@ struct ScheduleReport {
 // greedy ranking (bytes freed first), a depth-first order and creation order
 // are scored too and the lowest peak wins: the result is never worse than
 // creation order. An update node that overwrites a param runs after every
-// other reader of that param.
+// other reader of that param, and after the loss (so the Plan can check the
+// loss for NaN/Inf before any param is overwritten).
 std::vector<NodeId> schedule(const Graph& g, const ScheduleOptions& options = {});
 ScheduleReport schedule_with_report(const Graph& g, const ScheduleOptions& options = {});
 
@@ -56,7 +57,7 @@ std::vector<bool> needed_nodes(const Graph& g, const ScheduleOptions& options = 
 // nonexistent id, schedules a node before one of its operands or leaves an
 // operand out (params and constants may be left out: they are persistent),
 // or runs an update that overwrites a param before another reader of that
-// param.
+// param or before the loss.
 void verify_schedule(const Graph& g, const std::vector<NodeId>& order);
 
 }  // namespace kiln

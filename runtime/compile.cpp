@@ -44,6 +44,17 @@ Graph with_optimizer(const Graph& g, const PlanOptions& options, std::vector<Pas
   return out;
 }
 
+// Refused here, before the Plan allocates, so that a batch too large for the
+// machine is an error message rather than the OS killing the process.
+void check_memory_limit(const PlanMemory& needs, std::size_t max_memory_bytes) {
+  const bool is_default = max_memory_bytes == 0;
+  const std::size_t limit = is_default ? default_max_memory_bytes() : max_memory_bytes;
+  if (needs.total_bytes() <= limit) return;
+  throw Error("the plan needs " + needs.summary() + " but --max-memory allows " + format_bytes(limit) +
+              (is_default ? " (the default: half of physical memory)" : "") +
+              "; use a smaller batch, or raise --max-memory (PlanOptions::max_memory_bytes)");
+}
+
 }  // namespace
 
 Plan compile(const Graph& g, const PlanOptions& options) { return compile(g, options, nullptr); }
@@ -86,10 +97,14 @@ Plan compile(const Graph& g, const PlanOptions& options, std::shared_ptr<ParamSt
   memory_stats.count("in_place", static_cast<int>(std::count_if(memory.buffers.begin(), memory.buffers.end(),
                                                                  [](const BufferPlan& b) { return b.reuses; })));
   stats.push_back(std::move(memory_stats));
+  check_memory_limit(plan_memory_needs(graph, memory), options.max_memory_bytes);
   // The Plan checks the memory plan itself (verify_memory_plan) whatever the
   // options say: a wrong offset would corrupt memory silently.
-  return Plan(std::move(graph), std::move(report.order), std::move(memory), std::move(stats), std::move(params),
-              options.seed);
+  Plan plan(std::move(graph), std::move(report.order), std::move(memory), std::move(stats), std::move(params),
+            options.seed);
+  plan.set_check_numerics(options.check_numerics);
+  plan.set_stop_on_non_finite_loss(options.stop_on_non_finite_loss);
+  return plan;
 }
 
 }  // namespace kiln

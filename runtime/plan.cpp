@@ -1,7 +1,10 @@
 #include "runtime/plan.hpp"
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <sstream>
 
 #include "graph/error.hpp"
 #include "passes/liveness.hpp"
@@ -39,6 +42,79 @@ struct LabelsSlot {
   std::size_t rows = 0;
   std::int32_t classes = 0;
 };
+
+// The kernel calls of one scheduled node: calls[begin, end). When an operand
+// shares the node's buffer (in place, or an update overwriting its param),
+// its range is taken before the calls run, for the numerics report.
+struct NodeCalls {
+  NodeId node = 0;
+  std::size_t begin = 0, end = 0;
+  int aliased_operand = -1;
+};
+
+// What the numerics check says about a value; filled without allocating.
+struct Range {
+  double min = std::numeric_limits<double>::infinity();
+  double max = -std::numeric_limits<double>::infinity();
+  std::size_t nan = 0, inf = 0, numel = 0;
+  std::size_t first_bad = SIZE_MAX;  // element index
+  bool taken = false;
+};
+
+template <class T>
+void scan(const T* p, std::size_t n, Range& r) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = static_cast<double>(p[i]);
+    if (std::isnan(v)) {
+      ++r.nan;
+    } else {
+      if (std::isinf(v)) ++r.inf;
+      r.min = std::min(r.min, v);
+      r.max = std::max(r.max, v);
+    }
+    if (!std::isfinite(v) && r.first_bad == SIZE_MAX) r.first_bad = i;
+  }
+}
+
+Range range_of(const void* data, const Shape& shape, DType dtype) {
+  Range r;
+  r.taken = true;
+  r.numel = static_cast<std::size_t>(shape.numel());
+  switch (dtype) {
+    case DType::f32: scan(static_cast<const float*>(data), r.numel, r); break;
+    case DType::f64: scan(static_cast<const double*>(data), r.numel, r); break;
+    case DType::i32: scan(static_cast<const std::int32_t*>(data), r.numel, r); break;
+  }
+  return r;
+}
+
+// Only the first non-finite element matters to the check, so stop there.
+template <class T>
+bool all_finite(const T* p, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::isfinite(p[i])) return false;
+  return true;
+}
+
+bool all_finite(const void* data, const Shape& shape, DType dtype) {
+  const auto n = static_cast<std::size_t>(shape.numel());
+  switch (dtype) {
+    case DType::f32: return all_finite(static_cast<const float*>(data), n);
+    case DType::f64: return all_finite(static_cast<const double*>(data), n);
+    case DType::i32: return true;
+  }
+  return true;
+}
+
+std::string describe_range(const Range& r) {
+  std::ostringstream out;
+  out.precision(6);
+  if (r.nan == r.numel) out << "all NaN";
+  else out << "in [" << r.min << ", " << r.max << "]";
+  if (r.nan && r.nan != r.numel) out << ", " << r.nan << " NaN";
+  if (r.inf) out << ", " << r.inf << " infinite";
+  return out.str();
+}
 
 double element(const void* data, DType dtype, std::size_t i) {
   switch (dtype) {
@@ -86,12 +162,28 @@ struct Plan::State {
   std::vector<LabelsSlot> labels;
   const void* loss = nullptr;
   DType loss_dtype = DType::f32;
+  // Numerics: the calls grouped by node, and where the loss's calls end (the
+  // step checks the loss there, before any update has run).
+  std::vector<NodeCalls> node_calls;
+  std::size_t loss_calls_end = 0;     // into calls
+  std::size_t loss_node_calls_end = 0;  // into node_calls
+  bool check_numerics = false;
+  bool stop_on_non_finite_loss = true;
+  std::size_t steps_run = 0;
 
   void init_params(std::uint64_t seed);
   void init_constants();
   void resolve_storage();
   void bind_calls();
   void collect_fed();
+  void locate_loss();
+  // Runs node_calls[first, last) checking each output; stops at the first
+  // non-finite one and returns its index (SIZE_MAX when all were finite).
+  std::size_t run_checked(std::size_t first, std::size_t last, Range& aliased_before) const;
+  // "step N: node ... produced a non-finite value ...; its inputs: ...";
+  // step_number 0 leaves the step out.
+  std::string non_finite_message(const NodeCalls& nc, const Range& aliased_before, std::size_t step_number) const;
+  [[noreturn]] void throw_non_finite_loss(std::size_t step_number) const;
   [[noreturn]] void throw_not_fed() const;
   [[noreturn]] void throw_bad_label(const LabelsSlot& slot, std::size_t row) const;
   NodeId lookup(std::string_view name) const;
@@ -175,12 +267,90 @@ void Plan::State::bind_calls() {
         throw Error(describe(graph, id) + ": reads " + describe(graph, in) + ", which the plan does not compute");
       operands.push_back({storage[in], &graph[in].shape, graph[in].dtype});
     }
+    NodeCalls nc{id, calls.size(), 0, -1};
+    for (std::size_t i = 0; i < operands.size(); ++i)
+      if (operands[i].data == storage[id]) nc.aliased_operand = static_cast<int>(i);
     try {
       bind_kernel(node.op, operands, {storage[id], &node.shape, node.dtype}, node.attrs, calls);
     } catch (const Error& e) {
       throw Error(describe(graph, id) + ": " + e.what());
     }
+    nc.end = calls.size();
+    node_calls.push_back(nc);
   }
+}
+
+// step() checks the loss between two runs of the call list; that guards the
+// params only if no update overwrites one before the loss is computed, which
+// the schedule promises (verify_schedule) and this re-checks for plans built
+// from any order.
+void Plan::State::locate_loss() {
+  std::optional<NodeId> l = graph.loss();
+  if (!l || step[*l] < 0) return;
+  for (std::size_t i = 0; i < node_calls.size(); ++i) {
+    if (node_calls[i].node != *l) continue;
+    loss_calls_end = node_calls[i].end;
+    loss_node_calls_end = i + 1;
+  }
+  for (std::size_t i = 0; i < loss_node_calls_end; ++i)
+    if (NodeId v = node_calls[i].node; overwritten_persistent(graph, v))
+      throw Error(describe(graph, v) + ": overwrites " + describe(graph, *overwritten_persistent(graph, v)) +
+                  " at step " + std::to_string(step[v]) + ", before the loss " + describe(graph, *l) + " at step " +
+                  std::to_string(step[*l]) + "; a non-finite loss could no longer stop the update");
+}
+
+std::size_t Plan::State::run_checked(std::size_t first, std::size_t last, Range& aliased_before) const {
+  for (std::size_t i = first; i < last; ++i) {
+    const NodeCalls& nc = node_calls[i];
+    const Node& n = graph[nc.node];
+    if (nc.aliased_operand >= 0) {
+      NodeId in = graph.inputs(nc.node)[static_cast<std::size_t>(nc.aliased_operand)];
+      aliased_before = range_of(storage[in], graph[in].shape, graph[in].dtype);
+    }
+    for (std::size_t c = nc.begin; c < nc.end; ++c) calls[c].kernel(calls[c].call);
+    if (!all_finite(storage[nc.node], n.shape, n.dtype)) return i;
+  }
+  return SIZE_MAX;
+}
+
+std::string Plan::State::non_finite_message(const NodeCalls& nc, const Range& aliased_before,
+                                            std::size_t step_number) const {
+  const Node& n = graph[nc.node];
+  Range out = range_of(storage[nc.node], n.shape, n.dtype);
+  std::ostringstream msg;
+  msg.precision(6);
+  if (step_number) msg << "step " << step_number << ": ";
+  msg << describe(graph, nc.node) << " at schedule position " << step[nc.node]
+      << " produced a non-finite value (element " << out.first_bad << " is "
+      << element(storage[nc.node], n.dtype, out.first_bad) << "; " << out.nan + out.inf << " of " << out.numel
+      << " elements are NaN or infinite); its inputs: ";
+  const std::vector<NodeId>& inputs = graph.inputs(nc.node);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    NodeId in = inputs[i];
+    const Range r = static_cast<int>(i) == nc.aliased_operand ? aliased_before
+                                                                : range_of(storage[in], graph[in].shape, graph[in].dtype);
+    msg << (i ? "; " : "") << "'" << graph[in].name << "' " << type_str(graph[in].shape, graph[in].dtype) << " "
+        << describe_range(r);
+  }
+  if (inputs.empty()) msg << "none";
+  return msg.str();
+}
+
+void Plan::State::throw_non_finite_loss(std::size_t step_number) const {
+  const NodeId l = *graph.loss();
+  const std::string head = "step " + std::to_string(step_number) + ": the loss " + describe(graph, l) + " is " +
+                           std::to_string(element(loss, loss_dtype, 0)) +
+                           "; training stopped before any update, so the params keep their values from before "
+                           "this step. ";
+  // The forward calls read only fed slots, params and constants (all
+  // unchanged) and what they compute themselves, so running them again gives
+  // the same values, this time checked node by node.
+  Range before;
+  if (std::size_t bad = run_checked(0, loss_node_calls_end, before); bad != SIZE_MAX)
+    throw NonFiniteLoss(head + "The first non-finite value: " + non_finite_message(node_calls[bad], before, 0),
+                        step_number, graph[node_calls[bad].node].name);
+  throw NonFiniteLoss(head + "Re-run with the numerics check, no node before it produced a non-finite value",
+                      step_number, "");
 }
 
 void Plan::State::collect_fed() {
@@ -237,6 +407,7 @@ Plan::Plan(Graph graph, std::vector<NodeId> order, MemoryPlan memory, std::vecto
   s.resolve_storage();
   s.bind_calls();
   s.collect_fed();
+  s.locate_loss();
 }
 
 Plan::Plan(Plan&&) noexcept = default;
@@ -284,7 +455,20 @@ void Plan::run() {
   for (const LabelsSlot& l : s.labels)
     for (std::size_t r = 0; r < l.rows; ++r)
       if (l.ids[r] < 0 || l.ids[r] >= l.classes) s.throw_bad_label(l, r);
-  for (const BoundKernel& k : s.calls) k.kernel(k.call);
+  const std::size_t step_number = ++s.steps_run;
+  if (s.check_numerics) {
+    Range before;
+    if (std::size_t bad = s.run_checked(0, s.node_calls.size(), before); bad != SIZE_MAX)
+      throw Error(s.non_finite_message(s.node_calls[bad], before, step_number));
+    return;
+  }
+  const BoundKernel* k = s.calls.data();
+  const BoundKernel* const loss_end = k + s.loss_calls_end;
+  const BoundKernel* const end = k + s.calls.size();
+  for (; k != loss_end; ++k) k->kernel(k->call);
+  if (s.loss && !std::isfinite(element(s.loss, s.loss_dtype, 0)) && s.stop_on_non_finite_loss)
+    s.throw_non_finite_loss(step_number);
+  for (; k != end; ++k) k->kernel(k->call);
 }
 
 double Plan::step() {
@@ -348,5 +532,10 @@ const MemoryPlan& Plan::memory() const { return s_->memory; }
 const std::vector<PassStats>& Plan::stats() const { return s_->stats; }
 std::span<const std::byte> Plan::arena() const { return {s_->arena.get(), s_->memory.arena_bytes}; }
 std::size_t Plan::kernel_calls() const { return s_->calls.size(); }
+PlanMemory Plan::memory_needs() const { return plan_memory_needs(s_->graph, s_->memory); }
+void Plan::set_check_numerics(bool on) { s_->check_numerics = on; }
+bool Plan::check_numerics() const { return s_->check_numerics; }
+void Plan::set_stop_on_non_finite_loss(bool on) { s_->stop_on_non_finite_loss = on; }
+std::size_t Plan::steps_run() const { return s_->steps_run; }
 
 }  // namespace kiln

@@ -9,11 +9,13 @@
 #include <utility>
 #include <vector>
 
+#include "graph/error.hpp"
 #include "graph/graph.hpp"
 #include "passes/memory_plan.hpp"
 #include "passes/optimizer.hpp"
 #include "passes/pipeline.hpp"
 #include "runtime/params.hpp"
+#include "runtime/plan_memory.hpp"
 #include "runtime/tensor.hpp"
 
 namespace kiln {
@@ -26,6 +28,41 @@ struct PlanOptions {
   // Initialises the params the store does not hold yet (ParamStore::initialise
   // semantics: each param's values depend only on the seed and its name).
   std::uint64_t seed = 0;
+  // The most bytes the plan may allocate (arena + params + optimizer state +
+  // constants, plan_memory_needs()); compile() refuses a larger plan before
+  // allocating anything. 0: default_max_memory_bytes(), half of physical
+  // memory.
+  std::size_t max_memory_bytes = 0;
+  // Check every node's output for NaN/Inf after its kernel runs and throw
+  // kiln::Error at the first bad node (its op, each input's range, the step).
+  // Off: the step loop does no per-node work for it.
+  bool check_numerics = false;
+  // Check the loss right after the node that computes it and throw
+  // NonFiniteLoss, before any update, when it is NaN or infinite. Tests that
+  // compare NaN propagation with the reference Executor switch it off;
+  // training should not.
+  bool stop_on_non_finite_loss = true;
+};
+
+// Thrown by Plan::step()/run() when the loss comes out NaN or infinite. The
+// loss is checked right after the kernel that computes it, and the schedule
+// runs every update after the loss, so when this is thrown no param or
+// optimizer state has been overwritten: the store still holds the values
+// from before the step. what() names the first node of the forward pass that
+// produced a non-finite value (found by re-running it with the numerics
+// check), its op, its inputs' ranges and the step.
+class NonFiniteLoss : public Error {
+ public:
+  NonFiniteLoss(const std::string& message, std::size_t step, std::string first_bad_node)
+      : Error(message), step_(step), first_bad_node_(std::move(first_bad_node)) {}
+  // The step, counting this plan's run() calls from 1.
+  std::size_t step() const { return step_; }
+  // The first node whose output was not finite ("" when none was found).
+  const std::string& first_bad_node() const { return first_bad_node_; }
+
+ private:
+  std::size_t step_;
+  std::string first_bad_node_;
 };
 
 // A read-only view of a value a plan holds (an arena buffer, a param or a
@@ -103,9 +140,11 @@ class Plan {
   }
 
   // Runs the step: every kernel call in schedule order, updates last among
-  // their readers. Throws kiln::Error (before running anything) naming every
-  // input or labels node never fed, or the labels row whose class id is out
-  // of range.
+  // their readers and after the loss. Throws kiln::Error (before running
+  // anything) naming every input or labels node never fed, or the labels row
+  // whose class id is out of range; NonFiniteLoss (before any update) when
+  // the loss is NaN or infinite; and with check_numerics on, kiln::Error at
+  // the first node whose output holds a NaN or an infinity.
   void run();
   // run() and return the loss, computed before the updates. Throws
   // kiln::Error when the graph has no loss.
@@ -142,6 +181,15 @@ class Plan {
   std::span<const std::byte> arena() const;
   // Kernel calls one step makes (a chained add_n counts each call).
   std::size_t kernel_calls() const;
+  // What the plan allocated, as plan_memory_needs() counted it.
+  PlanMemory memory_needs() const;
+  // PlanOptions::check_numerics and stop_on_non_finite_loss, switchable
+  // between steps.
+  void set_check_numerics(bool on);
+  bool check_numerics() const;
+  void set_stop_on_non_finite_loss(bool on);
+  // How many times run() has started.
+  std::size_t steps_run() const;
 
  private:
   void* fed_slot(std::string_view name, DType dtype);
@@ -157,8 +205,10 @@ class Plan {
 // kernel. stats() has one entry per pass that ran, including
 // "optimizer_update", "schedule" and "memory_plan". With `params`, the plan
 // shares that store (see Plan's constructor). Throws kiln::Error from any
-// pass, for an unknown name in compile.outputs, or for an optimizer on a
-// graph compiled without differentiation.
+// pass, for an unknown name in compile.outputs, for an optimizer on a
+// graph compiled without differentiation, or, before allocating anything,
+// when the plan needs more than options.max_memory_bytes (saying what it
+// needs, arena, params, optimizer state and constants, and the limit).
 Plan compile(const Graph& g, const PlanOptions& options = {});
 Plan compile(const Graph& g, const PlanOptions& options, std::shared_ptr<ParamStore> params);
 
