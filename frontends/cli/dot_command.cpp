@@ -7,11 +7,13 @@
 #include <utility>
 
 #include "commands.hpp"
+#include "compile_flags.hpp"
 #include "frontends/json.hpp"
 #include "graph/dot.hpp"
 #include "graph/error.hpp"
 #include "output_files.hpp"
 #include "passes/pipeline.hpp"
+#include "runtime/plan_dot.hpp"
 
 namespace kiln::cli {
 
@@ -21,6 +23,7 @@ struct DotArgs {
   std::string graph_path;
   std::string stage = "input";
   std::string output = "-";
+  bool no_fuse = false;
 };
 
 // What a stage draws: the graph after its passes, and what to show beyond
@@ -30,23 +33,40 @@ struct StageView {
   DotOptions options;
 };
 
-StageView input_stage(Graph loaded) { return {std::move(loaded), {}}; }
+StageView input_stage(Graph loaded, const DotArgs&) { return {std::move(loaded), {}}; }
 
-StageView fused_stage(Graph loaded) {
+StageView fused_stage(Graph loaded, const DotArgs& args) {
   CompileOptions options;
   options.differentiate = false;
   options.simplify = false;
+  options.fuse = !args.no_fuse;
   return {run_pipeline(loaded, options).graph, {}};
 }
 
-StageView backward_stage(Graph loaded) { return {run_pipeline(loaded, CompileOptions{}).graph, {}}; }
+StageView backward_stage(Graph loaded, const DotArgs& args) {
+  CompileOptions options;
+  options.fuse = !args.no_fuse;
+  return {run_pipeline(loaded, options).graph, {}};
+}
+
+// The plan `kiln compile` builds with the same flags: a training step with
+// SGD for a graph with a loss, a forward-only plan otherwise.
+StageView planned_stage(Graph loaded, const DotArgs& args) {
+  CompileFlags flags;
+  flags.no_fuse = args.no_fuse;
+  Plan plan = compile(loaded, plan_options_for(loaded, flags));
+  StageView view{plan.graph(), planned_dot_options(plan)};
+  view.options.title = std::filesystem::path(args.graph_path).stem().string() + ": planned stage, " +
+                       std::to_string(plan.graph().size()) + " nodes, " + view.options.title;
+  return view;
+}
 
 // One row per stage. A stage whose pass has not landed yet has no `make` and
 // names the pass that brings it; wiring it is filling in `make`.
 struct Stage {
   std::string_view name;
   std::string_view shows;
-  StageView (*make)(Graph loaded);
+  StageView (*make)(Graph loaded, const DotArgs& args);
   std::string_view arrives_with;
 };
 
@@ -54,7 +74,7 @@ constexpr Stage kStages[] = {
     {"input", "the graph as read from the file", input_stage, ""},
     {"fused", "after forward fusion (matmul + add -> affine, ...)", fused_stage, ""},
     {"backward", "with the backward graph from autodiff, fused and simplified", backward_stage, ""},
-    {"planned", "scheduled, with each buffer's arena offset and size", nullptr, "the memory-planner pass"},
+    {"planned", "the compiled training step (SGD), with each buffer's arena offset and size", planned_stage, ""},
 };
 
 const Stage& find_stage(const std::string& name) {
@@ -80,7 +100,7 @@ void run_dot(const DotArgs& args) {
   bool to_stdout = args.output == "-";
   std::string format = to_stdout ? "" : format_for(args.output);
 
-  StageView view = stage.make(load_graph_file(args.graph_path));
+  StageView view = stage.make(load_graph_file(args.graph_path), args);
   if (view.options.title.empty())
     view.options.title = std::filesystem::path(args.graph_path).stem().string() + ": " + args.stage + " stage, " +
                          std::to_string(view.graph.size()) + " nodes";
@@ -119,12 +139,14 @@ void add_dot_command(CLI::App& app) {
                   "where to write: FILE.dot or FILE.gv (DOT text), FILE.svg, FILE.png or FILE.pdf (rendered by "
                   "Graphviz's dot), or - for DOT on stdout (the default)")
       ->type_name("FILE");
+  cmd->add_flag("--no-fuse", args->no_fuse, "draw the fused, backward or planned stage without fusion");
   cmd->footer(
       "Nodes are coloured by kind (param, input, forward, backward, gradient sum, fused, update; see the legend),\n"
       "labelled with name, op and shape; edges carry the operand index when an op has several.\n\n"
       "Examples:\n"
       "  kiln dot examples/graphs/mlp.json -o mlp.svg\n"
-      "  kiln dot model.json --stage input | dot -Tpng > model.png");
+      "  kiln dot model.json --stage input | dot -Tpng > model.png\n"
+      "  kiln dot examples/graphs/mlp.json --stage planned -o mlp-planned.svg");
   cmd->callback([args] { run_dot(*args); });
 }
 
