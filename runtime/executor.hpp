@@ -12,8 +12,10 @@
 namespace kiln {
 
 // The reference executor: runs every node of a graph in topological order,
-// each into its own buffer, with the plain kernels. Every optimised plan is
-// tested against it; it favours being obviously right over being fast.
+// each into its own buffer, with the plain kernels. It is kept only as the
+// test oracle: every command (train, grad, ...) runs through the compiled
+// Plan (runtime/plan.hpp), and every optimised plan is tested against this.
+// It favours being obviously right over being fast.
 //
 //   Executor ex(graph, /*seed=*/42);
 //   double loss = ex.step({{"x", x_batch}, {"y", y_batch}});

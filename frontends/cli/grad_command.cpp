@@ -1,5 +1,6 @@
 // kiln grad GRAPH.json --feed NAME=FILE.npy ... --out DIR: the loss and the
 // gradient of every param, evaluated once, no update applied.
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -9,9 +10,9 @@
 #include "commands.hpp"
 #include "frontends/json.hpp"
 #include "graph/error.hpp"
-#include "passes/autodiff.hpp"
-#include "runtime/executor.hpp"
+#include "runtime/feed.hpp"
 #include "runtime/npy.hpp"
+#include "runtime/plan.hpp"
 
 namespace kiln::cli {
 namespace {
@@ -34,49 +35,64 @@ std::string file_name_for(const std::string& node) {
   return out + ".npy";
 }
 
+// Through the compiled Plan, as training runs: a gradient written here is
+// the one the plan's updates would apply.
 void run_grad(const GradArgs& args) {
   Graph forward = load_graph_file(args.graph_path);
   if (!forward.loss())
     throw Error(args.graph_path + ": the graph has no 'loss'; kiln grad needs the scalar node to differentiate");
 
-  AutodiffOptions options;
+  PlanOptions options;
   if (!args.wrt.empty()) {
     for (NodeId v : forward.ids())
-      if (forward[v].op == OpKind::param) options.wrt.push_back(forward[v].name);
-    for (const std::string& name : args.wrt)
-      if (std::find(options.wrt.begin(), options.wrt.end(), name) == options.wrt.end()) options.wrt.push_back(name);
+      if (forward[v].op == OpKind::param) options.compile.wrt.push_back(forward[v].name);
+    for (const std::string& name : args.wrt) {
+      if (!forward.find(name)) throw Error("--wrt '" + name + "': the graph has no node of that name");
+      if (std::find(options.compile.wrt.begin(), options.compile.wrt.end(), name) == options.compile.wrt.end())
+        options.compile.wrt.push_back(name);
+    }
   }
-  Graph g = autodiff(forward, options);
-  Executor ex(g, args.seed);
 
+  // Every feed is read and checked against the graph as written, before
+  // compiling: the compiled graph may have fused or dropped nodes.
+  std::vector<std::pair<std::string, Tensor>> feeds;
   for (const std::string& feed : args.feeds) {
     auto eq = feed.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == feed.size())
       throw Error("--feed '" + feed + "': expected NAME=FILE.npy");
     std::string name = feed.substr(0, eq), path = feed.substr(eq + 1);
-    auto id = g.find(name);
+    auto id = forward.find(name);
     if (!id) throw Error("--feed '" + feed + "': the graph has no node named '" + name + "'");
-    const Node& n = g[*id];
+    const Node& n = forward[*id];
     if (!n.info().is_leaf())
-      throw Error("--feed '" + feed + "': " + describe(g, *id) + " is computed, not fed; feed an input, labels, " +
-                  "param or constant");
-    ex.feed(name, read_npy_as(path, n.shape, n.dtype, name));
+      throw Error("--feed '" + feed + "': " + describe(forward, *id) + " is computed, not fed; feed an input, " +
+                  "labels, param or constant");
+    Tensor value = read_npy_as(path, n.shape, n.dtype, name);
+    check_feed(forward, *id, value);
+    // Constant folding would bake a constant's written value into the
+    // nodes that read it, so a graph with a fed constant is not simplified.
+    if (n.op == OpKind::constant) options.compile.simplify = false;
+    feeds.emplace_back(name, std::move(value));
   }
-  ex.run();
+  options.seed = args.seed;
+  Plan plan = compile(forward, options);
+  for (const auto& [name, value] : feeds)
+    if (plan.graph().find(name)) plan.feed(name, value);  // else nothing the loss depends on reads it
+  plan.run();
 
   // Everything is computed before the first file is written, so a failure
   // leaves no partial result; each file is itself written atomically.
   namespace fs = std::filesystem;
+  const Graph& g = plan.graph();
   fs::path out(args.out_dir);
   std::error_code ec;
   fs::create_directories(out / "grad", ec);
   if (ec) throw Error("--out '" + args.out_dir + "': cannot create the directory: " + ec.message());
-  write_npy((out / "loss.npy").string(), ex.value(*g.loss()));
+  write_npy((out / "loss.npy").string(), plan.value(*g.loss()).to_tensor());
   for (auto [of, grad] : g.gradients())
-    write_npy((out / "grad" / file_name_for(g[of].name)).string(), ex.value(grad));
-  std::cout << "loss " << ex.value(*g.loss()).get(0) << "\nwrote " << (out / "loss.npy").string() << " and "
-            << g.gradients().size() << " gradient" << (g.gradients().size() == 1 ? "" : "s") << " under "
-            << (out / "grad").string() << "\n";
+    write_npy((out / "grad" / file_name_for(g[of].name)).string(), plan.value(grad).to_tensor());
+  std::cout << "loss " << plan.loss() << "\nwrote " << (out / "loss.npy").string() << " and " << g.gradients().size()
+            << " gradient" << (g.gradients().size() == 1 ? "" : "s") << " under " << (out / "grad").string() << "\n";
 }
 
 void add_grad_command(CLI::App& app) {
