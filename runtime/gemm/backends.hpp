@@ -10,6 +10,8 @@ namespace kiln::gemm::detail {
 
 std::unique_ptr<Prepared> prepare_blas(const Desc& d);
 std::string blas_isa();
+// OpenBLAS's running core ("Haswell", "Cooperlake"), "cblas" for another CBLAS.
+std::string blas_core();
 
 #ifdef KILN_HAVE_XSMM
 std::unique_ptr<Prepared> prepare_xsmm(const Desc& d);

@@ -88,6 +88,12 @@ __attribute__((constructor)) void switch_at_start_up() { std::call_once(once, sw
 
 void ensure_openblas_full_isa() { std::call_once(once, switch_if_needed); }
 
+std::string blas_core() {
+  ensure_openblas_full_isa();
+  const std::string core = running_core();
+  return core.empty() ? "cblas" : core;
+}
+
 std::string blas_isa() {
   ensure_openblas_full_isa();
   CharFn config = lookup<CharFn>("openblas_get_config");

@@ -4,7 +4,7 @@
 //
 //   kiln-gemm-tuning 1
 //   cpu <cpu_identity()>
-//   <backend> <µs blas> <µs xsmm> <µs dnnl> | <threads=N Desc::key()>
+//   <backend> <µs blas> <µs xsmm> <µs dnnl> | <threads=N blas=<OpenBLAS core> Desc::key()>
 //   ...
 //   end <number of entry lines>
 //

@@ -59,7 +59,16 @@ std::size_t count(const std::string& text, const std::string& what) {
   return n;
 }
 
-std::string key(const Desc& d) { return "threads=" + std::to_string(kiln::threads()) + " " + d.key(); }
+// As choice.cpp keys its entries: threads, OpenBLAS core (from the ISA line), shape.
+std::string key(const Desc& d) {
+  std::string isa = gemm::backend_isa(Backend::blas);
+  std::string core = "cblas";
+  if (std::size_t at = isa.find("; core "); at != std::string::npos) {
+    core = isa.substr(at + 7);
+    core = core.substr(0, core.find(' '));
+  }
+  return "threads=" + std::to_string(kiln::threads()) + " blas=" + core + " " + d.key();
+}
 
 void write(const std::filesystem::path& path, const std::string& text) {
   std::filesystem::create_directories(path.parent_path());
