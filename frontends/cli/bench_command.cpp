@@ -26,6 +26,8 @@
 #include "frontends/json.hpp"
 #include "frontends/models.hpp"
 #include "graph/error.hpp"
+#include "runtime/gemm/choice.hpp"
+#include "runtime/gemm/gemm.hpp"
 #include "runtime/kernels.hpp"
 #include "runtime/plan.hpp"
 #include "runtime/tensor.hpp"
@@ -117,6 +119,14 @@ struct GemmSpec {
   bool transpose_a = false, transpose_b = false;
   float beta = 0;
   double flops() const { return 2.0 * m * n * k; }
+  // As the plan's kernel table describes it to the GEMM backends (affine's
+  // bias, and ReLU, as the epilogue), so choose() gives the plan's choice.
+  gemm::Desc desc() const {
+    gemm::Desc d = gemm::Desc::packed(dtype, m, n, k, transpose_a, transpose_b);
+    if (op == "affine") d.epilogue = gemm::Epilogue::bias;
+    if (op == "affine_relu") d.epilogue = gemm::Epilogue::bias_relu;
+    return d;
+  }
 };
 
 std::vector<GemmSpec> plan_gemms(const Plan& plan) {
@@ -154,12 +164,13 @@ class GemmReplay {
       std::size_t a = static_cast<std::size_t>(s.m) * s.k, b = static_cast<std::size_t>(s.k) * s.n,
                   c = static_cast<std::size_t>(s.m) * s.n;
       std::size_t width = s.dtype == DType::f64 ? 2 : 1;  // in floats
-      buffers_.emplace_back(Shape{static_cast<std::int64_t>((a + b + c) * width)}, DType::f32);
+      std::size_t total = a + b + c + static_cast<std::size_t>(s.n);  // the last n: a bias
+      buffers_.emplace_back(Shape{static_cast<std::int64_t>(total * width)}, DType::f32);
       float* p = buffers_.back().data<float>();
-      for (std::size_t i = 0; i < (a + b + c) * width; ++i) p[i] = 0.01f * static_cast<float>(i % 13);
+      for (std::size_t i = 0; i < total * width; ++i) p[i] = 0.01f * static_cast<float>(i % 13);
       if (s.dtype == DType::f64) {
         auto* d = reinterpret_cast<double*>(p);
-        for (std::size_t i = 0; i < a + b + c; ++i) d[i] = 0.01 * static_cast<double>(i % 13);
+        for (std::size_t i = 0; i < total; ++i) d[i] = 0.01 * static_cast<double>(i % 13);
       }
     }
   }
@@ -177,6 +188,15 @@ class GemmReplay {
   }
   void run_all() {
     for (std::size_t i = 0; i < specs_.size(); ++i) run(i);
+  }
+  // GEMM i through a prepared backend kernel, on the same buffers.
+  void run_prepared(std::size_t i, const gemm::Prepared& prepared) {
+    const GemmSpec& s = specs_[i];
+    std::size_t a = static_cast<std::size_t>(s.m) * s.k, b = static_cast<std::size_t>(s.k) * s.n,
+                c = static_cast<std::size_t>(s.m) * s.n;
+    std::size_t scale = s.dtype == DType::f64 ? 2 : 1;
+    float* p = buffers_[i].data<float>();
+    prepared.run(p, p + a * scale, p + (a + b + c) * scale, p + (a + b) * scale);
   }
   std::size_t size() const { return specs_.size(); }
 
@@ -233,6 +253,13 @@ Spread kiln_gemm_floor(const KernelReplay& replay, int warmup, int reps) {
     for (const BoundKernel* call : gemms) call->run();
   });
 }
+
+// The plan's GEMMs all through one backend (CBLAS where it has no kernel).
+struct BackendFloor {
+  std::string backend, isa;
+  int fallbacks = 0;
+  Spread time;
+};
 
 // Every kernel alone, timed per call: where a step's time goes, by op.
 // Kernels run hot in cache here, so the sum is a lower bound of what they
@@ -342,6 +369,8 @@ void run_bench(const BenchArgs& args) {
   for (const GemmSpec& s : gemms) flops += s.flops();
   GemmReplay replay(args.floor ? gemms : std::vector<GemmSpec>{});
   Spread floor, kiln_floor;
+  std::vector<BackendFloor> backend_floors;
+  std::vector<gemm::Choice> choices;
   std::vector<Spread> per_gemm;
   std::vector<OpTime> breakdown;
   if (args.floor || args.breakdown) {
@@ -351,6 +380,25 @@ void run_bench(const BenchArgs& args) {
       for (std::size_t i = 0; i < replay.size(); ++i)
         per_gemm.push_back(time_repeatedly(args.warmup, args.steps, [&replay, i] { replay.run(i); }));
       kiln_floor = kiln_gemm_floor(kernels, args.warmup, args.steps);
+      for (gemm::Backend backend : gemm::compiled_backends()) {
+        BackendFloor f;
+        f.backend = std::string(gemm::backend_name(backend));
+        f.isa = gemm::backend_isa(backend);
+        std::vector<std::unique_ptr<gemm::Prepared>> prepared;
+        for (const GemmSpec& spec : gemms) {
+          std::unique_ptr<gemm::Prepared> p = gemm::try_prepare(spec.desc(), backend);
+          if (!p) {  // no kernel for this shape on this backend: CBLAS runs it, as the plan would
+            p = gemm::try_prepare(spec.desc(), gemm::Backend::blas);
+            ++f.fallbacks;
+          }
+          prepared.push_back(std::move(p));
+        }
+        f.time = time_repeatedly(args.warmup, args.steps, [&replay, &prepared] {
+          for (std::size_t i = 0; i < prepared.size(); ++i) replay.run_prepared(i, *prepared[i]);
+        });
+        backend_floors.push_back(f);
+      }
+      for (const GemmSpec& spec : gemms) choices.push_back(gemm::choose(spec.desc()));
     }
     if (args.breakdown) breakdown = kernel_breakdown(kernels, args.steps);
   }
@@ -385,7 +433,8 @@ void run_bench(const BenchArgs& args) {
       const GemmSpec& s = gemms[i];
       list.push_back({{"node", s.node}, {"op", s.op}, {"m", s.m}, {"n", s.n}, {"k", s.k},
                       {"transpose_a", s.transpose_a}, {"transpose_b", s.transpose_b}, {"beta", s.beta},
-                      {"median_us", per_gemm[i].median * 1e6}, {"gflops", s.flops() / per_gemm[i].median / 1e9}});
+                      {"median_us", per_gemm[i].median * 1e6}, {"gflops", s.flops() / per_gemm[i].median / 1e9},
+                      {"backend", gemm::backend_name(choices[i].backend)}, {"why", choices[i].reason}});
     }
     if (args.floor)
       out["gemm_floor"] = {{"backend", "cblas"},
@@ -400,6 +449,15 @@ void run_bench(const BenchArgs& args) {
                                 {"median_us", kiln_floor.median * 1e6},
                                 {"gflops", flops / kiln_floor.median / 1e9},
                                 {"step_over_floor", step_over_kiln_floor}};
+    if (args.floor) {
+      nlohmann::ordered_json per_backend = nlohmann::ordered_json::array();
+      for (const BackendFloor& f : backend_floors)
+        per_backend.push_back({{"backend", f.backend}, {"isa", f.isa}, {"median_us", f.time.median * 1e6},
+                               {"gflops", flops / f.time.median / 1e9},
+                               {"step_over_floor", step_time.median / f.time.median},
+                               {"gemms_without_a_kernel", f.fallbacks}});
+      out["gemm_floor_per_backend"] = per_backend;
+    }
     if (args.breakdown) {
       nlohmann::ordered_json ops = nlohmann::ordered_json::array();
       for (const OpTime& t : breakdown) ops.push_back({{"op", t.op}, {"calls", t.calls}, {"us", t.seconds * 1e6}});
@@ -410,7 +468,7 @@ void run_bench(const BenchArgs& args) {
   }
 
   std::ostringstream os;
-  char line[256];
+  char line[512];
   os << "model " << args.model << ", batch " << batch_of(g) << ", " << args.threads << " thread"
      << (args.threads == 1 ? "" : "s") << ", " << (args.no_fuse ? "unfused" : "fused") << " (" << cpu_model()
      << ")\n";
@@ -432,12 +490,20 @@ void run_bench(const BenchArgs& args) {
                   "             %s median through the plan's own GEMM kernels (%.2f GFLOP/s); step/floor %.2f\n",
                   with_unit(kiln_floor.median).c_str(), flops / kiln_floor.median / 1e9, step_over_kiln_floor);
     os << line;
+    for (const BackendFloor& f : backend_floors) {
+      std::snprintf(line, sizeof line, "             %s median all through %s (%.2f GFLOP/s; %s)", with_unit(f.time.median).c_str(),
+                    f.backend.c_str(), flops / f.time.median / 1e9, f.isa.c_str());
+      os << line;
+      if (f.fallbacks > 0) os << "; " << f.fallbacks << " GEMM" << (f.fallbacks == 1 ? "" : "s") << " through blas";
+      os << "\n";
+    }
   }
   for (std::size_t i = 0; i < per_gemm.size(); ++i) {
     const GemmSpec& s = gemms[i];
-    std::snprintf(line, sizeof line, "  %-24s %-11s %5d x %5d x %5d  %c%c  %10s  %6.1f GFLOP/s\n", s.node.c_str(),
-                  s.op.c_str(), s.m, s.n, s.k, s.transpose_a ? 'T' : 'N', s.transpose_b ? 'T' : 'N',
-                  with_unit(per_gemm[i].median).c_str(), s.flops() / per_gemm[i].median / 1e9);
+    std::snprintf(line, sizeof line, "  %-24s %-11s %5d x %5d x %5d  %c%c  %10s  %6.1f GFLOP/s  kiln: %s (%s)\n",
+                  s.node.c_str(), s.op.c_str(), s.m, s.n, s.k, s.transpose_a ? 'T' : 'N', s.transpose_b ? 'T' : 'N',
+                  with_unit(per_gemm[i].median).c_str(), s.flops() / per_gemm[i].median / 1e9,
+                  std::string(gemm::backend_name(choices[i].backend)).c_str(), choices[i].reason.c_str());
     os << line;
   }
   if (args.breakdown) {

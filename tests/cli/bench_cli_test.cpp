@@ -131,7 +131,18 @@ TEST_CASE("kiln bench --json carries the plan's GEMMs flops and memory figures",
   CHECK(kiln_floor.at("median_us").get<double>() > 0);
   CHECK(kiln_floor.at("step_over_floor").get<double>() ==
         Approx(step.at("median").get<double>() / kiln_floor.at("median_us").get<double>()));
+  // One floor per backend this build has; blas always.
+  std::set<std::string> backends;
+  for (const auto& b : j.at("gemm_floor_per_backend")) {
+    backends.insert(b.at("backend").get<std::string>());
+    CHECK(b.at("median_us").get<double>() > 0);
+    CHECK(b.at("gemms_without_a_kernel").get<int>() >= 0);
+  }
+  CHECK(backends.count("blas") == 1);
   for (const auto& g : floor.at("gemms")) {
+    // Which backend the plan's kernel got, and why.
+    CHECK(backends.count(g.at("backend").get<std::string>()) == 1);
+    CHECK_FALSE(g.at("why").get<std::string>().empty());
     // The forward products are affine (bias in C: beta 1); the rest are plain matmuls.
     bool affine = g.at("op") != "matmul";
     CHECK(g.at("beta").get<double>() == (affine ? 1.0 : 0.0));
