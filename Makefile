@@ -26,7 +26,7 @@ test:
 	scripts/setup.sh test
 	$(CONFIGURE) -DKILN_BUILD_TESTS=ON -DKILN_BUILD_BENCHMARKS=ON
 	cmake --build $(BUILD_DIR) -j $(JOBS)
-	cd $(BUILD_DIR) && ctest --output-on-failure -j2
+	cd $(BUILD_DIR) && XDG_CACHE_HOME=$$PWD/xdg-cache ctest --output-on-failure -j2
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer in its
 # own build directory. -fno-sanitize-recover makes any UB fatal; asserts stay
@@ -52,7 +52,7 @@ test-sanitize:
 FUZZ_DIR := build-fuzz
 SECONDS ?= 60
 fuzz:
-	scripts/setup.sh test
+	scripts/setup.sh fuzz
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
 	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages kiln needs for a job, skipping those already
-# installed:   scripts/setup.sh [test|demo|bench]   (default: test)
+# installed:   scripts/setup.sh [test|demo|bench|fuzz]   (default: test)
 #
 # Runs apt-get as root, or through sudo when not root; apt-get update only
 # when something is missing. Exits 1 with a message when packages are
@@ -12,10 +12,13 @@ build_packages=(cmake g++ make pkg-config libboost-graph-dev catch2 libbenchmark
                 libcli11-dev nlohmann-json3-dev graphviz python3 python3-numpy zlib1g-dev
                 libxsmm-dev libdnnl-dev)
 case "$job" in
-  test | demo) packages=("${build_packages[@]}") ;;
-  bench) packages=("${build_packages[@]}" python3-torch) ;;  # PyTorch is the peer kiln is timed against
+  test) packages=("${build_packages[@]}") ;;
+  demo) packages=("${build_packages[@]}" dataset-fashion-mnist) ;;  # what `kiln train mlp` reads
+  # PyTorch is the peer kiln is timed against, on Fashion-MNIST among others
+  bench) packages=("${build_packages[@]}" python3-torch dataset-fashion-mnist) ;;
+  fuzz) packages=("${build_packages[@]}" clang libclang-rt-14-dev) ;;  # libFuzzer
   *)
-    echo "setup.sh: unknown job '$job': expected test, demo or bench" >&2
+    echo "setup.sh: unknown job '$job': expected test, demo, bench or fuzz" >&2
     exit 2
     ;;
 esac

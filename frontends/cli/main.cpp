@@ -1,6 +1,7 @@
 // The kiln command line. Subcommands register themselves (commands.hpp);
 // every failure becomes one line on stderr and exit code 2.
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -26,6 +27,17 @@ std::string help_hint(const CLI::App& app) {
   return hint + " --help";
 }
 
+// The message for a first argument that is neither an option nor a subcommand.
+std::optional<std::string> unknown_subcommand(const CLI::App& app, const std::string& word) {
+  if (word.empty() || word[0] == '-') return std::nullopt;
+  std::string known;
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    if (sub->get_name() == word) return std::nullopt;
+    known += (known.empty() ? "" : ", ") + sub->get_name();
+  }
+  return "unknown subcommand '" + word + "' (expected one of " + known + "; see 'kiln --help')";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -37,6 +49,14 @@ int main(int argc, char** argv) {
       "Example:\n"
       "  kiln dot examples/graphs/mlp.json -o mlp.svg");
   kiln::cli::add_registered_commands(app);
+
+  // CLI11 says only "A subcommand is required" for `kiln frobnicate`: name it.
+  if (argc > 1) {
+    if (auto message = unknown_subcommand(app, argv[1])) {
+      std::cerr << "kiln: error: " << *message << "\n";
+      return 2;
+    }
+  }
 
   try {
     app.parse(argc, argv);

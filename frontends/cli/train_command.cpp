@@ -24,6 +24,7 @@
 #include "progress.hpp"
 #include "runtime/checkpoint.hpp"
 #include "runtime/plan.hpp"
+#include "runtime/plan_memory.hpp"
 #include "runtime/threads.hpp"
 
 namespace kiln::cli {
@@ -40,7 +41,7 @@ struct TrainArgs {
   std::uint64_t seed = 0;
   bool no_shuffle = false, no_fuse = false, standardize = false, check_numerics = false;
   std::optional<int> threads;
-  std::string hidden, log, plot, save, load, summary;
+  std::string hidden, log, plot, save, load, summary, max_memory;
 };
 
 // Everything the run decided, once defaults and options are merged.
@@ -99,15 +100,6 @@ std::string accuracy_text(const std::optional<double>& a) {
   char buffer[16];
   std::snprintf(buffer, sizeof buffer, "%.4f", *a);
   return buffer;
-}
-
-// PlanOptions::check_numerics, wired only when the runtime has it.
-template <class Options>
-void set_check_numerics(Options& options, bool on) {
-  if constexpr (requires { options.check_numerics = true; })
-    options.check_numerics = on;
-  else if (on)
-    throw Error("--check-numerics: this build's runtime has no numerics check");
 }
 
 class TrainRun {
@@ -185,7 +177,8 @@ void TrainRun::prepare() {
   options.compile.fuse = settings_.fuse;
   options.optimizer = settings_.optimizer;
   options.seed = args_.seed;
-  set_check_numerics(options, args_.check_numerics);
+  options.check_numerics = args_.check_numerics;
+  if (!args_.max_memory.empty()) options.max_memory_bytes = parse_byte_size(args_.max_memory);
   plan_.emplace(compile(train_graph_, options));
 
   if (!args_.load.empty()) {
@@ -439,6 +432,10 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--hidden", args->hidden, "hidden layer sizes of a built-in model, e.g. 100,200")->type_name("N,N");
   cmd->add_flag("--check-numerics", args->check_numerics,
                 "check every node's output for NaN/Inf each step and stop at the first bad one");
+  cmd->add_option("--max-memory", args->max_memory,
+                  "refuse a plan that needs more (arena + params + optimizer state): bytes, or with K, M, G, T "
+                  "(binary), e.g. 512M; default half of physical memory")
+      ->type_name("SIZE");
   cmd->add_option("--print-every", args->print_every,
                   "print every Nth epoch's line (default: every epoch up to 60 epochs, else about 30 lines)")
       ->type_name("N");

@@ -238,8 +238,14 @@ Split load_mnist_dir(const std::string& dir, const std::string& name) {
     throw Error(name + ": found neither " + base + " nor " + base + ".gz in '" + dir + "'");
   };
   Split split;
-  split.train = load_idx(find("train-images-idx3-ubyte"), find("train-labels-idx1-ubyte"));
-  split.test = load_idx(find("t10k-images-idx3-ubyte"), find("t10k-labels-idx1-ubyte"));
+  // Images before labels, so a missing pair is reported the same way every
+  // time (argument evaluation order is unspecified).
+  const std::string train_images = find("train-images-idx3-ubyte");
+  const std::string train_labels = find("train-labels-idx1-ubyte");
+  const std::string test_images = find("t10k-images-idx3-ubyte");
+  const std::string test_labels = find("t10k-labels-idx1-ubyte");
+  split.train = load_idx(train_images, train_labels);
+  split.test = load_idx(test_images, test_labels);
   if (split.train.features != split.test.features)
     throw Error(name + ": train images have " + std::to_string(split.train.features) + " pixels, test images " +
                 std::to_string(split.test.features) + " (in '" + dir + "')");
