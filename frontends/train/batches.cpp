@@ -5,20 +5,9 @@
 
 #include "frontends/data/random.hpp"
 #include "graph/error.hpp"
+#include "runtime/random.hpp"
 
 namespace kiln::train {
-namespace {
-
-// SplitMix64's finaliser: spreads (seed, epoch) over all 64 bits so nearby
-// epochs get unrelated streams.
-std::uint64_t mix(std::uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-}  // namespace
 
 template <class T>
 void copy_rows(const data::Dataset& data, const std::int64_t* order, std::int64_t rows, T* x, std::int32_t* y) {
@@ -55,7 +44,8 @@ ShuffledBatches::ShuffledBatches(const data::Dataset& data, const ClassifierNode
 void ShuffledBatches::start_epoch(std::int64_t epoch) {
   std::iota(order_.begin(), order_.end(), std::int64_t{0});
   if (!shuffle_) return;
-  data::Rng rng(mix(seed_ ^ mix(static_cast<std::uint64_t>(epoch))));
+  // Nearby epochs get unrelated streams; resuming needs only (seed, epoch).
+  data::Rng rng(mix_seeds(seed_, static_cast<std::uint64_t>(epoch)));
   data::shuffle(order_, rng);
 }
 

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "clean_failure.hpp"
 #include "process.hpp"
 
 using kiln::test::RunResult;
@@ -22,14 +23,6 @@ namespace {
 RunResult kiln_bench(std::vector<std::string> args, const TempDir& dir) {
   args.insert(args.begin(), "bench");
   return kiln::test::run_program(KILN_CLI_PATH, args, dir.path());
-}
-
-void check_clean_failure(const RunResult& r) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  CHECK(r.exit_code == 2);
-  CHECK(r.out.empty());
-  REQUIRE(r.err_lines().size() == 1);
-  CHECK_THAT(r.err, Catch::StartsWith("kiln: error: "));
 }
 
 nlohmann::json bench_json(std::vector<std::string> args, const TempDir& dir) {

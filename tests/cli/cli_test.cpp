@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "clean_failure.hpp"
 #include "process.hpp"
 
 using kiln::test::read_text;
@@ -40,16 +41,6 @@ const std::vector<std::string> kMlpNames = {"x", "y", "W1", "b1", "fc1", "fc1b",
 
 RunResult kiln_cli(const std::vector<std::string>& args, const TempDir& dir, const std::string& env = {}) {
   return kiln::test::run_program(KILN_CLI_PATH, args, dir.path(), env);
-}
-
-// A failure as the CLI promises it: exit code 2, nothing on stdout, exactly
-// one line on stderr that starts "kiln: error: ".
-void check_clean_failure(const RunResult& r) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  CHECK(r.exit_code == 2);
-  CHECK(r.out.empty());
-  REQUIRE(r.err_lines().size() == 1);
-  CHECK_THAT(r.err, Catch::StartsWith("kiln: error: "));
 }
 
 std::string project_version() {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "clean_failure.hpp"
 #include "process.hpp"
 
 using kiln::test::read_text;
@@ -16,14 +17,6 @@ namespace {
 
 RunResult kiln_cli(const std::vector<std::string>& args, const TempDir& dir) {
   return kiln::test::run_program(KILN_CLI_PATH, args, dir.path());
-}
-
-void check_clean_failure(const RunResult& r) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  CHECK(r.exit_code == 2);
-  CHECK(r.out.empty());
-  REQUIRE(r.err_lines().size() == 1);
-  CHECK_THAT(r.err, Catch::StartsWith("kiln: error: "));
 }
 
 std::string example(const std::string& name) { return std::string(KILN_SOURCE_DIR) + "/examples/graphs/" + name; }
