@@ -115,6 +115,7 @@ TEST_CASE("kiln train refuses bad input with exit 2 and writes nothing", "[cli][
   refused({"--batch", "many"}, "--batch 'many'");
   refused({"--init", "gaussian"}, "unknown initialiser");
   refused({"--val-split", "5000"}, "--val-split 5000");
+  refused({"--max-memory", "1K"}, "raise --max-memory");
   // Weights of 1e37 overflow float logits at the first step.
   refused({"--init", "constant:1e37", "--epochs", "3"}, "epoch 0, step 0: ");
 
