@@ -92,13 +92,6 @@ int fold_expand_into_broadcast(const Graph& g, const Observers& obs, Rewrite& rw
   return fired;
 }
 
-using Rule = int (*)(const Graph& g, const Observers& obs, Rewrite& rw);
-
-struct NamedRule {
-  const char* name;
-  Rule apply;
-};
-
 constexpr NamedRule kRules[] = {
     {"add_n_flatten", flatten_add_n},
     {"expand_broadcast", fold_expand_into_broadcast},
@@ -107,17 +100,7 @@ constexpr NamedRule kRules[] = {
 }  // namespace
 
 Graph fuse_backward(const Graph& g, PassStats& stats, const PassOptions& options) {
-  stats.nodes_before = g.size();
-  Graph current = g;
-  for (const NamedRule& rule : kRules) {
-    Rewrite rw(current, "fuse_backward");
-    int fired = rule.apply(current, observe(current, options.keep), rw);
-    if (fired == 0) continue;
-    stats.count(rule.name, fired);
-    current = rw.run();
-  }
-  stats.nodes_after = current.size();
-  return current;
+  return apply_rules(g, kRules, "fuse_backward", stats, options);
 }
 
 }  // namespace kiln

@@ -12,8 +12,6 @@ using pattern::absorbable;
 // A rule looks at the whole graph, records its rewrites and returns how many
 // patterns it fused. The patterns one rule fuses never overlap (each absorbs
 // nodes that only its own root reads), so one sweep applies them all.
-using Rule = int (*)(const Graph& g, const Observers& obs, Rewrite& rw);
-
 // "affine": add(m, b) with m = matmul(x, W) -> affine(x, W, b), named like
 // the add. Preconditions:
 //   - the matmul has no transpose flags (affine has none);
@@ -171,11 +169,6 @@ int fuse_log_softmax_nll(const Graph& g, const Observers& obs, Rewrite& rw) {
   return fired;
 }
 
-struct NamedRule {
-  const char* name;
-  Rule apply;
-};
-
 // affine_relu needs the affines made by the rule before it.
 constexpr NamedRule kRules[] = {
     {"affine", fuse_affine},
@@ -187,17 +180,7 @@ constexpr NamedRule kRules[] = {
 }  // namespace
 
 Graph fuse_forward(const Graph& g, PassStats& stats, const PassOptions& options) {
-  stats.nodes_before = g.size();
-  Graph current = g;
-  for (const NamedRule& rule : kRules) {
-    Rewrite rw(current, "fuse_forward");
-    int fired = rule.apply(current, observe(current, options.keep), rw);
-    if (fired == 0) continue;
-    stats.count(rule.name, fired);
-    current = rw.run();
-  }
-  stats.nodes_after = current.size();
-  return current;
+  return apply_rules(g, kRules, "fuse_forward", stats, options);
 }
 
 }  // namespace kiln

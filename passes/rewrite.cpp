@@ -124,4 +124,19 @@ Graph Rewrite::run() const {
   return out;
 }
 
+Graph apply_rules(const Graph& g, std::span<const NamedRule> rules, const char* pass, PassStats& stats,
+                  const PassOptions& options) {
+  stats.nodes_before = g.size();
+  Graph current = g;
+  for (const NamedRule& rule : rules) {
+    Rewrite rw(current, pass);
+    int fired = rule.apply(current, observe(current, options.keep), rw);
+    if (fired == 0) continue;
+    stats.count(rule.name, fired);
+    current = rw.run();
+  }
+  stats.nodes_after = current.size();
+  return current;
+}
+
 }  // namespace kiln

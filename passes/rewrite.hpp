@@ -1,6 +1,7 @@
 #pragma once
 #include <cstddef>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -104,5 +105,16 @@ class Rewrite {
   std::string pass_;
   std::vector<Action> actions_;
 };
+
+// A fusion rule: records its matches in `rw` and returns how many fired.
+struct NamedRule {
+  const char* name;
+  int (*apply)(const Graph& g, const Observers& obs, Rewrite& rw);
+};
+
+// Applies `rules` in order, each to the graph the previous one produced,
+// counting what fired in `stats` under each rule's name.
+Graph apply_rules(const Graph& g, std::span<const NamedRule> rules, const char* pass, PassStats& stats,
+                  const PassOptions& options);
 
 }  // namespace kiln
