@@ -34,29 +34,26 @@ bool has_class_ids(const KernelCall& c) { return c.in_dtype[1] == DType::i32; }
 constexpr std::size_t kBlockFloats = 2048;
 
 // Σ over the rows of softmax_cross_entropy's per-row loss, f32 logits with
-// at most kBlockFloats columns: per block of rows, the row maxima, the
-// shifted logits exponentiated in one loop, the row sums and their logs,
+// at most kBlockFloats columns: per block of rows, the shifted logits
+// exponentiated (detail::softmax_numerators), the row sums and their logs,
 // each a vectorised pass.
 Accumulator softmax_cross_entropy_rows_f32(const KernelCall& c, std::size_t rows, std::size_t cols) {
   constexpr std::size_t kBlockRows = 256;
   const float* z = input<float>(c, 0);
   alignas(64) float block[kBlockFloats];
-  alignas(64) float max_of[kBlockRows];
+  alignas(64) float shift_of[kBlockRows];
   alignas(64) float log_sum[kBlockRows];
   const std::size_t rows_per_block = std::min(kBlockRows, kBlockFloats / cols);
   Accumulator total = 0;
   for (std::size_t r0 = 0; r0 < rows; r0 += rows_per_block) {
     const std::size_t n = std::min(rows_per_block, rows - r0);
     const float* zb = z + r0 * cols;
-    detail::row_max(zb, n, cols, max_of);
-    for (std::size_t r = 0; r < n; ++r)
-      for (std::size_t j = 0; j < cols; ++j) block[r * cols + j] = zb[r * cols + j] - max_of[r];
-    detail::exp_in_place(block, n * cols);
+    detail::softmax_numerators(zb, n, cols, block, shift_of);
     detail::row_sum(block, n, cols, log_sum);
     detail::log_in_place(log_sum, n);
     for (std::size_t r = 0; r < n; ++r) {
       const float* zr = zb + r * cols;
-      const Accumulator lse = static_cast<Accumulator>(max_of[r]) + log_sum[r];
+      const Accumulator lse = static_cast<Accumulator>(shift_of[r]) + log_sum[r];
       if (has_class_ids(c)) {
         total += lse - zr[input<std::int32_t>(c, 1)[r0 + r]];
       } else {

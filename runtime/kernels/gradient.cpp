@@ -85,9 +85,10 @@ void relu_grad(const KernelCall& c) {
     const T* y = input<T>(c, 1);
     T* dx = output<T>(c);
     const std::size_t n = numel(c.out_shape);
-    // Both loads unconditional: a load under the condition cannot be
-    // vectorised (it might fault) and left a branch per element that a ReLU
-    // mask mispredicts half the time.
+    if constexpr (std::is_same_v<T, float>) {
+      detail::relu_backward(dy, y, dx, n);
+      return;
+    }
     for (std::size_t i = 0; i < n; ++i) {
       const T g = dy[i];
       dx[i] = y[i] > T(0) ? g : T(0);
@@ -167,25 +168,20 @@ void softmax_cross_entropy_grad(const KernelCall& c) {
     const std::size_t cols = static_cast<std::size_t>((*c.in_shape[0])[1]);
     const T factor = input<T>(c, 2)[0] / static_cast<T>(rows);
     if constexpr (std::is_same_v<T, float>) {
-      // Shift every row by its max, exponentiate the whole buffer in one
-      // vectorised loop, then scale each row. dz may be z's own buffer: a
-      // block's maxima are taken before its rows are overwritten.
+      // Per block of rows: the shifted logits exponentiated in vectorised
+      // passes (detail::softmax_numerators), each row scaled by factor / its
+      // sum, the target subtracted. dz may be z's own buffer.
       constexpr std::size_t kBlockRows = 256;
       alignas(64) float per_row[kBlockRows];
       for (std::size_t r0 = 0; r0 < rows; r0 += kBlockRows) {
         const std::size_t n = std::min(kBlockRows, rows - r0);
-        detail::row_max(z + r0 * cols, n, cols, per_row);
-        for (std::size_t r = 0; r < n; ++r)
-          for (std::size_t j = 0; j < cols; ++j) dz[(r0 + r) * cols + j] = z[(r0 + r) * cols + j] - per_row[r];
-      }
-      detail::exp_in_place(dz, rows * cols);
-      for (std::size_t r0 = 0; r0 < rows; r0 += kBlockRows) {
-        const std::size_t n = std::min(kBlockRows, rows - r0);
-        detail::row_sum(dz + r0 * cols, n, cols, per_row);
+        float* db = dz + r0 * cols;
+        detail::softmax_numerators(z + r0 * cols, n, cols, db, per_row);
+        detail::row_sum(db, n, cols, per_row);
         for (std::size_t r = 0; r < n; ++r) per_row[r] = factor / per_row[r];
+        detail::scale_rows(db, n, cols, per_row);
         for (std::size_t r = 0; r < n; ++r) {
-          float* dr = dz + (r0 + r) * cols;
-          for (std::size_t j = 0; j < cols; ++j) dr[j] *= per_row[r];
+          float* dr = db + r * cols;
           if (has_class_ids(c)) {
             dr[input<std::int32_t>(c, 1)[r0 + r]] -= factor;
           } else {

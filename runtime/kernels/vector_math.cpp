@@ -1,43 +1,62 @@
 #include "runtime/kernels/vector_math.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <cstring>
+#include <numeric>
+
+#define KILN_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
 namespace kiln::kernels::detail {
+namespace {
+
+// 16 floats as one value: a reduction written on it vectorises without
+// -ffast-math (GCC keeps a scalar loop's max and sum in order), and GCC
+// lowers it to whatever the clone's instruction set has.
+typedef float Float16 __attribute__((vector_size(64)));
+
+// Through memcpy: rows are not 64-byte aligned. An out-parameter, not a
+// return value: returning the vector would change the baseline clone's ABI.
+inline void load16(Float16& v, const float* p) { std::memcpy(&v, p, sizeof v); }
+
+inline float exp_one(float v) {
+  constexpr float kHigh = 88.3762626647949f, kLow = -87.3365447504f;  // e^kLow: the smallest normal
+  constexpr float kRound = 12582912.0f;  // 1.5·2^23: adding and subtracting it rounds to an integer
+  float c = v > kHigh ? kHigh : v;
+  c = c >= kLow ? c : kLow;  // NaN too: the cast below then stays defined
+  // e^c = 2^k · e^r with k = round(c / ln 2), |r| ≤ ln 2 / 2; ln 2 split in
+  // two so that c − k·ln 2 stays exact.
+  const float k = (c * 1.44269504088896341f + kRound) - kRound;
+  float r = c - k * 0.693359375f;
+  r = r - k * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const float two_to_k = std::bit_cast<float>((static_cast<std::int32_t>(k) + 127) << 23);
+  const float y = v < kLow ? 0.0f : p * two_to_k;
+  return v != v ? v : y;
+}
+
+}  // namespace
 
 // libm's expf is a scalar call per element (a few ns each); this loop runs
 // 16 lanes at a time on AVX-512, about 20x faster over a softmax's logits.
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+KILN_VECTOR_CLONES
 void exp_in_place(float* x, std::size_t n) {
-  constexpr float kHigh = 88.3762626647949f, kLow = -87.3365447504f;  // e^kLow: the smallest normal
-  constexpr float kRound = 12582912.0f;  // 1.5·2^23: adding and subtracting it rounds to an integer
-  for (std::size_t i = 0; i < n; ++i) {
-    const float v = x[i];
-    float c = v > kHigh ? kHigh : v;
-    c = c >= kLow ? c : kLow;  // NaN too: the cast below then stays defined
-    // e^c = 2^k · e^r with k = round(c / ln 2), |r| ≤ ln 2 / 2; ln 2 split in
-    // two so that c − k·ln 2 stays exact.
-    const float k = (c * 1.44269504088896341f + kRound) - kRound;
-    float r = c - k * 0.693359375f;
-    r = r - k * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    const float two_to_k = std::bit_cast<float>((static_cast<std::int32_t>(k) + 127) << 23);
-    const float y = v < kLow ? 0.0f : p * two_to_k;
-    x[i] = v != v ? v : y;
-  }
+  for (std::size_t i = 0; i < n; ++i) x[i] = exp_one(x[i]);
 }
 
-}  // namespace kiln::kernels::detail
+KILN_VECTOR_CLONES
+void exp_shifted(const float* x, std::size_t n, float shift, float* y) {
+  for (std::size_t i = 0; i < n; ++i) y[i] = exp_one(x[i] - shift);
+}
 
-namespace kiln::kernels::detail {
-
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+KILN_VECTOR_CLONES
 void log_in_place(float* x, std::size_t n) {
   constexpr float kSqrtHalf = 0.707106781186547524f;
   for (std::size_t i = 0; i < n; ++i) {
@@ -65,11 +84,99 @@ void log_in_place(float* x, std::size_t n) {
   }
 }
 
-// Column by column, each a pass over all rows: the inner loop runs across
-// rows (a strided load per lane), which vectorises for any column count,
-// where a loop along a 10-wide row would not.
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+namespace {
+
+inline void min_max_of(const float* x, std::size_t n, float* lo, float* hi) {
+  float low = x[0], high = x[0];
+  std::size_t i = 0;
+  if (n >= 16) {
+    Float16 vlow, vhigh;
+    load16(vlow, x);
+    vhigh = vlow;
+    for (; i + 16 <= n; i += 16) {
+      Float16 v;
+      load16(v, x + i);
+      vlow = v < vlow ? v : vlow;
+      vhigh = v > vhigh ? v : vhigh;
+    }
+    for (int l = 0; l < 16; ++l) {
+      low = std::min(low, vlow[l]);
+      high = std::max(high, vhigh[l]);
+    }
+  }
+  for (; i < n; ++i) {
+    low = std::min(low, x[i]);
+    high = std::max(high, x[i]);
+  }
+  *lo = low;
+  *hi = high;
+}
+
+}  // namespace
+
+KILN_VECTOR_CLONES
+void min_max(const float* x, std::size_t n, float* lo, float* hi) { min_max_of(x, n, lo, hi); }
+
+// Groups of rows at least kGroupFloats long. A group whose logits span at
+// most kSharedShiftSpread shares one shift, its max: every row's own max is
+// then within 16 of it, so each row's largest numerator is ≥ e^−16 and
+// nothing that the per-row shift keeps is flushed to zero (that happens only
+// 71 or more below a row's max instead of 87, far below a float's digits of
+// the row's sum), and the loss's log of the row sum stays within 16 of zero,
+// so it keeps its absolute accuracy. One flat min/max pass and one flat exp
+// pass then replace a per-row max and a per-row subtraction, which do not
+// vectorise for rows of 10. A group of logits that spread further is
+// shifted row by row.
+KILN_VECTOR_CLONES
+void softmax_numerators(const float* z, std::size_t rows, std::size_t cols, float* out, float* shift) {
+  constexpr std::size_t kGroupFloats = 128;
+  constexpr float kSharedShiftSpread = 16.0f;
+  const std::size_t group = std::max<std::size_t>(1, (kGroupFloats + cols - 1) / cols);
+  for (std::size_t r0 = 0; r0 < rows; r0 += group) {
+    const std::size_t n = std::min(group, rows - r0);
+    const float* zg = z + r0 * cols;
+    float* og = out + r0 * cols;
+    float lo, hi;
+    min_max_of(zg, n * cols, &lo, &hi);
+    if (n == 1 || hi - lo <= kSharedShiftSpread) {
+      for (std::size_t r = 0; r < n; ++r) shift[r0 + r] = hi;
+      for (std::size_t i = 0; i < n * cols; ++i) og[i] = exp_one(zg[i] - hi);
+      continue;
+    }
+    for (std::size_t r = 0; r < n; ++r) {
+      float m = zg[r * cols];
+      for (std::size_t j = 1; j < cols; ++j) m = std::max(m, zg[r * cols + j]);
+      shift[r0 + r] = m;
+    }
+    for (std::size_t r = 0; r < n; ++r)
+      for (std::size_t j = 0; j < cols; ++j) og[r * cols + j] = zg[r * cols + j] - shift[r0 + r];
+    for (std::size_t i = 0; i < n * cols; ++i) og[i] = exp_one(og[i]);
+  }
+}
+
+// Rows of 32 or more: 16 lanes at a time along the row. Narrower rows:
+// column by column across rows (a strided load per lane), which vectorises
+// however narrow the rows are.
+KILN_VECTOR_CLONES
 void row_max(const float* __restrict__ x, std::size_t rows, std::size_t cols, float* __restrict__ out) {
+  if (cols >= 32) {
+    for (std::size_t r = 0; r < rows; ++r) {
+      const float* xr = x + r * cols;
+      Float16 m;
+      load16(m, xr);
+      std::size_t j = 16;
+      for (; j + 16 <= cols; j += 16) {
+        Float16 v;
+        load16(v, xr + j);
+        m = v > m ? v : m;
+      }
+      float best = m[0];
+      for (int l = 1; l < 16; ++l) best = std::max(best, m[l]);
+      for (; j < cols; ++j) best = std::max(best, xr[j]);
+      out[r] = best;
+    }
+    return;
+  }
   for (std::size_t r = 0; r < rows; ++r) out[r] = x[r * cols];
   for (std::size_t j = 1; j < cols; ++j)
     for (std::size_t r = 0; r < rows; ++r) {
@@ -78,11 +185,105 @@ void row_max(const float* __restrict__ x, std::size_t rows, std::size_t cols, fl
     }
 }
 
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+// Rows of 32 or more: 16 partial sums along the row. Narrower rows: a plain
+// loop per row, whose short dependency chains overlap across rows (measured
+// faster than the strided form for 10-wide rows).
+KILN_VECTOR_CLONES
 void row_sum(const float* __restrict__ x, std::size_t rows, std::size_t cols, float* __restrict__ out) {
-  for (std::size_t r = 0; r < rows; ++r) out[r] = x[r * cols];
-  for (std::size_t j = 1; j < cols; ++j)
-    for (std::size_t r = 0; r < rows; ++r) out[r] += x[r * cols + j];
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    float total = 0;
+    std::size_t j = 0;
+    if (cols >= 32) {
+      Float16 s, v;
+      load16(s, xr);
+      for (j = 16; j + 16 <= cols; j += 16) {
+        load16(v, xr + j);
+        s += v;
+      }
+      for (int l = 0; l < 16; ++l) total += s[l];
+    }
+    for (; j < cols; ++j) total += xr[j];
+    out[r] = total;
+  }
+}
+
+KILN_VECTOR_CLONES
+void scale_rows(float* __restrict__ x, std::size_t rows, std::size_t cols, const float* __restrict__ factor) {
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t j = 0; j < cols; ++j) x[r * cols + j] *= factor[r];
+}
+
+// Narrow matrices (a 10-class bias gradient over 1,257 rows): a loop along a
+// 10-wide row barely vectorises, so the matrix is read as one flat array and
+// added into an accumulator `period` floats long — a multiple of both 16 and
+// cols, so each accumulator slot always sees the same column — which is
+// folded into the columns at the end. Wide matrices: 64 columns at a time
+// in registers down all the rows (no store per row, so no row waits on the
+// previous one's store and no store 4K-aliases the next rows' loads).
+KILN_VECTOR_CLONES
+void column_sum(const float* __restrict__ x, std::size_t rows, std::size_t cols, float* __restrict__ out) {
+  constexpr std::size_t kMaxPeriod = 1024;
+  if (cols < 64) {
+    std::size_t period = std::lcm(cols, std::size_t{16});
+    while (period < 256 && period * 2 <= kMaxPeriod) period *= 2;
+    alignas(64) float acc[kMaxPeriod];
+    std::fill(acc, acc + period, 0.0f);
+    const std::size_t total = rows * cols, whole = total / period;
+    for (std::size_t p = 0; p < whole; ++p) {
+      const float* xp = x + p * period;
+      for (std::size_t i = 0; i < period; ++i) acc[i] += xp[i];
+    }
+    // What is left is whole rows (total and period are both multiples of cols).
+    const float* rest = x + whole * period;
+    for (std::size_t i = 0; i < total - whole * period; ++i) acc[i] += rest[i];
+    for (std::size_t j = 0; j < cols; ++j) {
+      float s = 0;
+      for (std::size_t k = j; k < period; k += cols) s += acc[k];
+      out[j] = s;
+    }
+    return;
+  }
+  std::size_t j0 = 0;
+  for (; j0 + 64 <= cols; j0 += 64) {
+    Float16 a0 = {}, a1 = {}, a2 = {}, a3 = {}, v0, v1, v2, v3;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const float* xr = x + r * cols + j0;
+      load16(v0, xr);
+      load16(v1, xr + 16);
+      load16(v2, xr + 32);
+      load16(v3, xr + 48);
+      a0 += v0;
+      a1 += v1;
+      a2 += v2;
+      a3 += v3;
+    }
+    std::memcpy(out + j0, &a0, 64);
+    std::memcpy(out + j0 + 16, &a1, 64);
+    std::memcpy(out + j0 + 32, &a2, 64);
+    std::memcpy(out + j0 + 48, &a3, 64);
+  }
+  if (j0 < cols) {
+    const std::size_t width = cols - j0;  // < 64
+    alignas(64) float acc[64];
+    std::copy(x + j0, x + cols, acc);
+    for (std::size_t r = 1; r < rows; ++r) {
+      const float* xr = x + r * cols + j0;
+      for (std::size_t i = 0; i < width; ++i) acc[i] += xr[i];
+    }
+    std::copy(acc, acc + width, out + j0);
+  }
+}
+
+KILN_VECTOR_CLONES
+void relu_backward(const float* dy, const float* y, float* dx, std::size_t n) {
+  // Both loads unconditional: a load under the condition cannot be
+  // vectorised (it might fault) and left a branch per element that a ReLU
+  // mask mispredicts half the time.
+  for (std::size_t i = 0; i < n; ++i) {
+    const float g = dy[i];
+    dx[i] = y[i] > 0.0f ? g : 0.0f;
+  }
 }
 
 }  // namespace kiln::kernels::detail

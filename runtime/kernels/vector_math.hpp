@@ -1,8 +1,10 @@
 #pragma once
-// Elementwise math the kernels need in bulk, written as plain loops that the
-// compiler vectorises, and compiled for AVX-512, AVX2 and baseline x86-64
-// with the best picked once when the program loads (GCC target_clones), so
-// the build needs no -march flag and runs on any x86-64 CPU.
+// Elementwise math the kernels need in bulk, written as plain loops (or GCC
+// vector extensions where a reduction would not vectorise) and compiled for
+// AVX-512, AVX2 and baseline x86-64 with the best picked once when the
+// program loads (GCC target_clones), so the build needs no -march flag and
+// runs on any x86-64 CPU. The rest of the kernels are compiled for baseline
+// x86-64 (SSE2): their hot loops belong here.
 #include <cstddef>
 
 namespace kiln::kernels::detail {
@@ -14,19 +16,37 @@ namespace kiln::kernels::detail {
 // max-shifted logit (≤ 0), the softmax family's case.
 void exp_in_place(float* x, std::size_t n);
 
-}  // namespace kiln::kernels::detail
-
-namespace kiln::kernels::detail {
+// y[i] = e^(x[i] − shift), as exp_in_place; y may be x itself (not a
+// partial overlap).
+void exp_shifted(const float* x, std::size_t n, float shift, float* y);
 
 // x[i] = ln x[i] for n positive, normal floats, to within 2 ulp (Cephes'
 // polynomial). Other inputs give unspecified values: callers pass sums of
 // exponentials, which are ≥ 1.
 void log_in_place(float* x, std::size_t n);
 
-// For a row-major [rows, cols] matrix with few columns (a classifier's
-// logits), the per-row max and sum, computed across rows so that they
-// vectorise however narrow the rows are.
+// The smallest and largest of n ≥ 1 floats (NaN-free input).
+void min_max(const float* x, std::size_t n, float* lo, float* hi);
+
+// The numerators of a softmax over each row of a row-major [rows, cols]
+// block of logits: out = e^(z − shift[r]), shift[r] being the row's max or,
+// for a group of rows whose logits lie within a narrow range, the group's
+// max (the result is the same softmax; see vector_math.cpp for the bound).
+// out may be z itself; shift has `rows` entries.
+void softmax_numerators(const float* z, std::size_t rows, std::size_t cols, float* out, float* shift);
+
+// For a row-major [rows, cols] matrix: the per-row max and sum (narrow rows,
+// a classifier's logits, included), and each row scaled by its own factor.
 void row_max(const float* x, std::size_t rows, std::size_t cols, float* out);
 void row_sum(const float* x, std::size_t rows, std::size_t cols, float* out);
+void scale_rows(float* x, std::size_t rows, std::size_t cols, const float* factor);
+
+// out[j] = Σ over the rows of x[r, j] (a bias gradient), for any width:
+// narrow matrices are summed as a flat array into a period of whole rows.
+void column_sum(const float* x, std::size_t rows, std::size_t cols, float* out);
+
+// dx[i] = y[i] > 0 ? dy[i] : 0 (ReLU's gradient from its output); dx may be
+// dy or y itself.
+void relu_backward(const float* dy, const float* y, float* dx, std::size_t n);
 
 }  // namespace kiln::kernels::detail

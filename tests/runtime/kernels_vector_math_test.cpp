@@ -1,9 +1,11 @@
 // The vectorised math behind the softmax family (runtime/kernels/
 // vector_math.hpp) against libm in double: exp and log across their ranges,
-// the edge values, and the row max/sum helpers against plain loops.
+// the edge values, and the row and column helpers against plain loops.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <limits>
 #include <vector>
 
@@ -67,14 +69,101 @@ TEST_CASE("row max and row sum agree with plain loops for narrow and wide rows",
     kiln::kernels::detail::row_sum(x.data(), rows, cols, sum_of.data());
     for (std::size_t r = 0; r < rows; ++r) {
       float m = x[r * cols];
-      double s = 0;
+      double s = 0, magnitude = 0;  // any order of float additions is within a few ulp of Σ|x|
       for (std::size_t j = 0; j < cols; ++j) {
         m = std::max(m, x[r * cols + j]);
         s += x[r * cols + j];
+        magnitude += std::fabs(x[r * cols + j]);
       }
       INFO("cols " << cols << " row " << r);
       CHECK(max_of[r] == m);
-      CHECK(sum_of[r] == Approx(s).margin(1e-5));
+      CHECK(sum_of[r] == Approx(s).margin(1e-6 * magnitude));
     }
   }
+}
+
+namespace {
+
+// Logits whose rows differ in scale: groups that share one shift and groups
+// that spread too far for it (rows 0..4 tiny, a row near ±60, a row at 1000).
+std::vector<float> mixed_logits(std::size_t rows, std::size_t cols) {
+  std::vector<float> z(rows * cols);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t j = 0; j < cols; ++j) {
+      double base = std::sin(0.71 * static_cast<double>(r * cols + j));
+      double scale = r % 7 == 3 ? 60.0 : (r % 11 == 5 ? 1000.0 : 2.0);
+      z[r * cols + j] = static_cast<float>(base * scale + (r % 5 == 1 ? 30.0 : 0.0));
+    }
+  return z;
+}
+
+}  // namespace
+
+TEST_CASE("softmax numerators give each row's softmax to float precision, in place too", "[runtime][kernels][vector_math]") {
+  for (std::size_t cols : {1u, 3u, 10u, 17u, 130u}) {
+    const std::size_t rows = 300;
+    const std::vector<float> z = mixed_logits(rows, cols);
+    for (bool in_place : {false, true}) {
+      std::vector<float> out = in_place ? z : std::vector<float>(z.size()), shift(rows);
+      kiln::kernels::detail::softmax_numerators(in_place ? out.data() : z.data(), rows, cols, out.data(), shift.data());
+      for (std::size_t r = 0; r < rows; ++r) {
+        double m = z[r * cols], total = 0, got_total = 0;
+        for (std::size_t j = 0; j < cols; ++j) m = std::max(m, static_cast<double>(z[r * cols + j]));
+        for (std::size_t j = 0; j < cols; ++j) total += std::exp(z[r * cols + j] - m);
+        for (std::size_t j = 0; j < cols; ++j) got_total += out[r * cols + j];
+        INFO("cols " << cols << " row " << r << (in_place ? " in place" : ""));
+        REQUIRE(got_total > 0);
+        // The row's shift is its max or within 16 of it.
+        CHECK(shift[r] >= m);
+        CHECK(shift[r] - m <= 16.0);
+        for (std::size_t j = 0; j < cols; ++j) {
+          double want = std::exp(z[r * cols + j] - m) / total;
+          double got = out[r * cols + j] / got_total;
+          INFO("column " << j << " got " << got << " want " << want << " shift " << shift[r] << " max " << m);
+          // The float subtraction z − shift rounds to half an ulp of the
+          // difference, which the exponential turns into a relative error.
+          const double argument_rounding = std::fabs(z[r * cols + j] - m) * 0x1p-24;
+          CHECK(std::fabs(got - want) <= (4e-7 + argument_rounding) * want + 1e-30);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("column sums agree with a plain loop for every width", "[runtime][kernels][vector_math]") {
+  for (std::size_t cols : {1u, 3u, 10u, 16u, 17u, 63u, 64u, 100u, 130u}) {
+    for (std::size_t rows : {1u, 2u, 37u, 1257u}) {
+      std::vector<float> x(rows * cols);
+      for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::cos(0.13 * static_cast<double>(i)));
+      std::vector<float> got(cols, -1.0f);
+      kiln::kernels::detail::column_sum(x.data(), rows, cols, got.data());
+      for (std::size_t j = 0; j < cols; ++j) {
+        double want = 0;
+        for (std::size_t r = 0; r < rows; ++r) want += x[r * cols + j];
+        INFO("rows " << rows << " cols " << cols << " column " << j);
+        CHECK(got[j] == Approx(want).margin(2e-6 * static_cast<double>(rows)));
+      }
+    }
+  }
+}
+
+TEST_CASE("min_max, scale_rows and relu_backward agree with plain loops", "[runtime][kernels][vector_math]") {
+  std::vector<float> x(1001);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::sin(1.3 * static_cast<double>(i)) * 7);
+  x[617] = 9.5f;
+  x[3] = -8.25f;
+  for (std::size_t n : {1u, 15u, 16u, 17u, 1001u}) {
+    float lo = 0, hi = 0;
+    kiln::kernels::detail::min_max(x.data(), n, &lo, &hi);
+    CHECK(lo == *std::min_element(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n)));
+    CHECK(hi == *std::max_element(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n)));
+  }
+  const std::size_t rows = 7, cols = 11;
+  std::vector<float> m(x.begin(), x.begin() + rows * cols), factor(rows);
+  for (std::size_t r = 0; r < rows; ++r) factor[r] = static_cast<float>(r) - 2.5f;
+  kiln::kernels::detail::scale_rows(m.data(), rows, cols, factor.data());
+  for (std::size_t i = 0; i < rows * cols; ++i) CHECK(m[i] == x[i] * factor[i / cols]);
+  std::vector<float> dy(x.rbegin(), x.rend()), dx(x.size());
+  kiln::kernels::detail::relu_backward(dy.data(), x.data(), dx.data(), x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) CHECK(dx[i] == (x[i] > 0 ? dy[i] : 0.0f));
 }
