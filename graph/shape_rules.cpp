@@ -240,4 +240,16 @@ TensorType adam_update(std::span<const TensorType> in, const Attrs& attrs, const
   return p;
 }
 
+// The param takes the product's place as the GEMM's C, so the two must agree
+// exactly: a mismatch would make the GEMM write outside the param.
+TensorType matmul_update(std::span<const TensorType> in, const Attrs& attrs, const TensorType& self) {
+  require_float(in[0], "the updated tensor");
+  TensorType product = matmul(in.subspan(1, 2), attrs, self);
+  if (!(product == in[0]))
+    throw Error("expected the product to be " + in[0].shape.str() + " " + std::string(dtype_name(in[0].dtype)) +
+                " like the updated tensor, found " + product.shape.str() + " " +
+                std::string(dtype_name(product.dtype)));
+  return in[0];
+}
+
 }  // namespace kiln::shape_rules

@@ -30,6 +30,7 @@ KILN_SHAPE_RULE(classification_loss_grad)
 KILN_SHAPE_RULE(same_as_first)
 KILN_SHAPE_RULE(step_count)
 KILN_SHAPE_RULE(adam_update)
+KILN_SHAPE_RULE(matmul_update)
 #undef KILN_SHAPE_RULE
 
 // Normalises a possibly negative axis against `rank`; throws when out of range.

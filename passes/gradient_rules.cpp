@@ -99,6 +99,7 @@ constexpr GradRule ema_update = nullptr;
 constexpr GradRule ema_square_update = nullptr;
 constexpr GradRule step_count = nullptr;
 constexpr GradRule adam_update = nullptr;
+constexpr GradRule sgd_matmul_update = nullptr;
 
 void add(GradContext& c) {
   if (c.needs(0)) c.contribute(0, c.dy());

@@ -129,8 +129,16 @@ std::vector<std::string> pipeline_pass_names() {
 
 CompiledGraph run_pipeline(const Graph& input, const CompileOptions& options) {
   check_dump_options(options);
+  // A name the input lacks may be a node autodiff makes (a gradient such as
+  // "grad/fc1/W"): checked again once autodiff has run.
+  std::vector<std::string> made_by_autodiff;
+  auto check_outputs = [](const Graph& g, const std::vector<std::string>& names) {
+    for (const std::string& name : names)
+      if (!g.find(name)) throw Error("output '" + name + "': no node has that name");
+  };
   for (const std::string& name : options.outputs)
-    if (!input.find(name)) throw Error("output '" + name + "': no node has that name");
+    if (!input.find(name)) made_by_autodiff.push_back(name);
+  if (!options.differentiate) check_outputs(input, made_by_autodiff);
   bool verify_each = verify_requested(options);
 
   CompiledGraph result{input, {}};
@@ -148,6 +156,7 @@ CompiledGraph run_pipeline(const Graph& input, const CompileOptions& options) {
         }
       }
     }
+    if (pass.name == "autodiff" && pass.enabled(options)) check_outputs(result.graph, made_by_autodiff);
     if (pass.name == options.dump_after) dump(result.graph, options);
   }
   return result;

@@ -30,7 +30,8 @@ struct CompileOptions {
   // The nodes to differentiate with respect to; empty: every param.
   std::vector<std::string> wrt;
   // Further nodes the caller reads by name after a step (e.g. the logits of
-  // an evaluation plan): never fused away, merged or removed.
+  // an evaluation plan, or a gradient autodiff makes, such as "grad/fc1/W"):
+  // never fused away, merged or removed.
   std::vector<std::string> outputs;
   // Writes the graph as it stands after the pass named here (one of
   // pipeline_pass_names(); "verify" gives the input graph) to dump_path:
@@ -55,7 +56,8 @@ struct CompiledGraph {
 // (bracketed: slots for passes still to come). Each pass is switched by the
 // options; disabled passes leave the graph as it is and report no stats.
 // Throws kiln::Error for an invalid input graph, an unknown pass in
-// dump_after (listing the pass names), an unknown name in `outputs`, a dump
+// dump_after (listing the pass names), a name in `outputs` that neither the
+// input nor (when differentiating) autodiff's result has, a dump
 // path with another extension or that cannot be written, and whatever the
 // passes reject (e.g. autodiff without a loss), naming the pass when the
 // verifier fails after it.

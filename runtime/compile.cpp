@@ -7,6 +7,7 @@
 
 #include "graph/error.hpp"
 #include "graph/verify.hpp"
+#include "passes/fuse_update.hpp"
 #include "passes/liveness.hpp"
 #include "passes/schedule.hpp"
 #include "runtime/plan.hpp"
@@ -19,6 +20,16 @@ bool verify_requested(const CompileOptions& o) {
   if (o.verify_each_pass) return true;
   const char* env = std::getenv("KILN_VERIFY_EVERY_PASS");
   return env && *env && std::string_view(env) != "0";
+}
+
+// The verifier after a pass that runs outside run_pipeline, naming the pass
+// as run_pipeline does.
+void verify_after(const Graph& g, const std::string& pass) {
+  try {
+    verify(g);
+  } catch (const Error& e) {
+    throw Error("after pass '" + pass + "': " + e.what());
+  }
 }
 
 Graph with_optimizer(const Graph& g, const PlanOptions& options, std::vector<PassStats>& stats, bool verify_each) {
@@ -34,13 +45,19 @@ Graph with_optimizer(const Graph& g, const PlanOptions& options, std::vector<Pas
     if (out[id].info().category == Category::update && overwritten_persistent(out, id)) ++updates;
   s.count(std::string(optimizer_name(options.optimizer->kind)), updates);
   stats.push_back(std::move(s));
-  if (verify_each) {
-    try {
-      verify(out);
-    } catch (const Error& e) {
-      throw Error("after pass 'optimizer_update': " + std::string(e.what()));
-    }
-  }
+  if (verify_each) verify_after(out, "optimizer_update");
+  return out;
+}
+
+// Folds each SGD weight-gradient GEMM into its update (passes/fuse_update.hpp).
+// After the optimizer, since it fuses across the gradient and the update.
+Graph with_fused_updates(const Graph& g, const PlanOptions& options, std::vector<PassStats>& stats,
+                         bool verify_each) {
+  PassStats s;
+  s.pass = "fuse_update";
+  Graph out = fuse_update(g, s, PassOptions{options.compile.outputs});
+  stats.push_back(std::move(s));
+  if (verify_each) verify_after(out, "fuse_update");
   return out;
 }
 
@@ -64,7 +81,10 @@ Plan compile(const Graph& g, const PlanOptions& options, std::shared_ptr<ParamSt
   CompiledGraph compiled = run_pipeline(g, options.compile);
   Graph graph = std::move(compiled.graph);
   std::vector<PassStats> stats = std::move(compiled.stats);
-  if (options.optimizer) graph = with_optimizer(graph, options, stats, verify_each);
+  if (options.optimizer) {
+    graph = with_optimizer(graph, options, stats, verify_each);
+    if (options.compile.fuse) graph = with_fused_updates(graph, options, stats, verify_each);
+  }
 
   ScheduleOptions schedule_options;
   for (const std::string& name : options.compile.outputs) schedule_options.outputs.push_back(graph.at(name));

@@ -43,15 +43,22 @@ void set_input(KernelCall& c, int k, const TensorRef& t) {
 // The GEMM a matmul / affine / affine_relu call makes, prepared now on the
 // backend chosen for its shape, so the kernel only runs it.
 void prepare_gemm(OpKind op, KernelCall& c) {
-  if (op != OpKind::matmul && op != OpKind::affine && op != OpKind::affine_relu) return;
+  const bool folded_update = op == OpKind::sgd_matmul_update;
+  if (op != OpKind::matmul && op != OpKind::affine && op != OpKind::affine_relu && !folded_update) return;
   if (c.dtype != DType::f32 && c.dtype != DType::f64) return;
-  const Shape& a = *c.in_shape[0];
-  const Shape& b = *c.in_shape[1];
+  // sgd_matmul_update(P, A, B): its GEMM's operands come after the param.
+  const int first = folded_update ? 1 : 0;
+  const Shape& a = *c.in_shape[first];
+  const Shape& b = *c.in_shape[first + 1];
   if (a.rank() != 2 || b.rank() != 2) return;
   gemm::Desc d;
-  if (op == OpKind::matmul) {
+  if (op == OpKind::matmul || folded_update) {
     d = gemm::Desc::packed(c.dtype, c.attrs->transpose_a ? a[1] : a[0], c.attrs->transpose_b ? b[0] : b[1],
                            c.attrs->transpose_a ? a[0] : a[1], c.attrs->transpose_a, c.attrs->transpose_b);
+    if (folded_update) {
+      d.alpha = -c.attrs->lr;
+      d.beta = 1.0 - c.attrs->lr * c.attrs->weight_decay;
+    }
   } else {
     d = gemm::Desc::packed(c.dtype, a[0], b[1], a[1]);
     d.epilogue = op == OpKind::affine_relu ? gemm::Epilogue::bias_relu : gemm::Epilogue::bias;
@@ -73,7 +80,8 @@ void bind_kernel(OpKind op, std::span<const TensorRef> inputs, const TensorRef& 
     throw Error(std::string(info.name) + ": expects " +
                 (info.arity == kVariadic ? std::string("at least 1") : std::to_string(info.arity)) +
                 " operands, found " + std::to_string(n));
-  if (info.category == Category::linalg || info.category == Category::fused) check_blas_dimensions(op, inputs);
+  if (info.category == Category::linalg || info.category == Category::fused || op == OpKind::sgd_matmul_update)
+    check_blas_dimensions(op, inputs);
 
   const Kernel kernel = kernel_for(op);
   if (n <= static_cast<std::size_t>(kMaxKernelInputs)) {

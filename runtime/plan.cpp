@@ -519,7 +519,16 @@ TensorView Plan::value(std::string_view name) const { return value(s_->lookup(na
 TensorView Plan::gradient(std::string_view of) const {
   NodeId id = s_->lookup(of);
   std::optional<NodeId> grad = s_->graph.gradient_of(id);
-  if (!grad) throw Error(describe(s_->graph, id) + ": the compiled graph has no gradient for it");
+  if (!grad) {
+    // Update fusion (passes/fuse_update.hpp) computes a weight gradient
+    // inside the param's update and drops it from the graph's gradients.
+    for (NodeId u : s_->graph.consumers(id))
+      if (s_->graph[u].op == OpKind::sgd_matmul_update && s_->graph.inputs(u)[0] == id)
+        throw Error(describe(s_->graph, id) + ": the compiled graph has no gradient for it" + "; " +
+                    describe(s_->graph, u) + " folds it into the update" + " (grad/" +
+                    s_->graph[id].name + ")" + "; list it in CompileOptions::outputs to keep it");
+    throw Error(describe(s_->graph, id) + ": the compiled graph has no gradient for it");
+  }
   return value(*grad);
 }
 

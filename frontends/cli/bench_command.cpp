@@ -118,13 +118,19 @@ struct GemmSpec {
   int m = 0, n = 0, k = 0, lda = 0, ldb = 0;
   bool transpose_a = false, transpose_b = false;
   float beta = 0;
+  double alpha = 1;  // for choose() only: −lr in a folded SGD update
   double flops() const { return 2.0 * m * n * k; }
   // As the plan's kernel table describes it to the GEMM backends (affine's
-  // bias, and ReLU, as the epilogue), so choose() gives the plan's choice.
+  // bias, and ReLU, as the epilogue; a folded update's alpha and beta), so
+  // choose() gives the plan's choice.
   gemm::Desc desc() const {
     gemm::Desc d = gemm::Desc::packed(dtype, m, n, k, transpose_a, transpose_b);
     if (op == "affine") d.epilogue = gemm::Epilogue::bias;
     if (op == "affine_relu") d.epilogue = gemm::Epilogue::bias_relu;
+    if (op == "sgd_matmul_update") {
+      d.alpha = alpha;
+      d.beta = beta;
+    }
     return d;
   }
 };
@@ -135,8 +141,11 @@ std::vector<GemmSpec> plan_gemms(const Plan& plan) {
   for (NodeId id : plan.order()) {
     const Node& node = g[id];
     bool affine = node.op == OpKind::affine || node.op == OpKind::affine_relu;
-    if (node.op != OpKind::matmul && !affine) continue;
+    // sgd_matmul_update(P, A, B): the weight gradient's GEMM, accumulating into P.
+    bool folded_update = node.op == OpKind::sgd_matmul_update;
+    if (node.op != OpKind::matmul && !affine && !folded_update) continue;
     std::vector<NodeId> in = g.inputs(id);
+    if (folded_update) in.erase(in.begin());
     const Shape& a = g[in[0]].shape;
     const Shape& b = g[in[1]].shape;
     GemmSpec s;
@@ -151,6 +160,10 @@ std::vector<GemmSpec> plan_gemms(const Plan& plan) {
     s.lda = static_cast<int>(a[1]);
     s.ldb = static_cast<int>(b[1]);
     s.beta = affine ? 1.0f : 0.0f;
+    if (folded_update) {
+      s.alpha = -node.attrs.lr;
+      s.beta = static_cast<float>(1.0 - node.attrs.lr * node.attrs.weight_decay);
+    }
     gemms.push_back(s);
   }
   return gemms;
@@ -222,8 +235,10 @@ class KernelReplay {
       }
       std::vector<TensorRef> inputs;
       for (NodeId operand : g.inputs(id)) inputs.push_back(values_.at(operand).ref());
+      // As in the plan, an optimizer update overwrites its operand 0 in place.
+      const bool in_place = n.info().category == Category::update;
       std::vector<BoundKernel> calls;
-      bind_kernel(n.op, inputs, out.ref(), n.attrs, calls);
+      bind_kernel(n.op, inputs, in_place ? inputs[0] : out.ref(), n.attrs, calls);
       if (n.op == OpKind::constant) {
         for (const BoundKernel& call : calls) call.run();
         continue;
@@ -240,7 +255,10 @@ class KernelReplay {
   std::vector<std::pair<OpKind, std::vector<BoundKernel>>> steps_;
 };
 
-bool is_gemm(OpKind op) { return op == OpKind::matmul || op == OpKind::affine || op == OpKind::affine_relu; }
+bool is_gemm(OpKind op) {
+  return op == OpKind::matmul || op == OpKind::affine || op == OpKind::affine_relu ||
+         op == OpKind::sgd_matmul_update;
+}
 
 // The plan's GEMM kernels alone (bias and ReLU epilogues included), back to
 // back through kiln's own kernels: the floor for the backend mix the plan got.

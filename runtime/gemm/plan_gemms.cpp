@@ -15,15 +15,23 @@ using Clock = std::chrono::steady_clock;
 // The Desc bind_kernel() builds for the node (runtime/kernel_table.cpp).
 std::optional<Desc> desc_of(const Graph& g, NodeId id) {
   const Node& n = g[id];
-  if (n.op != OpKind::matmul && n.op != OpKind::affine && n.op != OpKind::affine_relu) return std::nullopt;
+  const bool folded_update = n.op == OpKind::sgd_matmul_update;
+  if (n.op != OpKind::matmul && n.op != OpKind::affine && n.op != OpKind::affine_relu && !folded_update)
+    return std::nullopt;
   if (n.dtype != DType::f32 && n.dtype != DType::f64) return std::nullopt;
   const std::vector<NodeId>& in = g.inputs(id);
-  const Shape& a = g[in[0]].shape;
-  const Shape& b = g[in[1]].shape;
+  const std::size_t first = folded_update ? 1 : 0;  // after the param it accumulates into
+  const Shape& a = g[in[first]].shape;
+  const Shape& b = g[in[first + 1]].shape;
   if (a.rank() != 2 || b.rank() != 2) return std::nullopt;
-  if (n.op == OpKind::matmul) {
+  if (n.op == OpKind::matmul || folded_update) {
     const bool ta = n.attrs.transpose_a, tb = n.attrs.transpose_b;
-    return Desc::packed(n.dtype, ta ? a[1] : a[0], tb ? b[0] : b[1], ta ? a[0] : a[1], ta, tb);
+    Desc d = Desc::packed(n.dtype, ta ? a[1] : a[0], tb ? b[0] : b[1], ta ? a[0] : a[1], ta, tb);
+    if (folded_update) {
+      d.alpha = -n.attrs.lr;
+      d.beta = 1.0 - n.attrs.lr * n.attrs.weight_decay;
+    }
+    return d;
   }
   Desc d = Desc::packed(n.dtype, a[0], b[1], a[1]);
   d.epilogue = n.op == OpKind::affine_relu ? Epilogue::bias_relu : Epilogue::bias;

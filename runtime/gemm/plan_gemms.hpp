@@ -23,7 +23,8 @@ struct PlanGemm {
   Choice choice;     // as compile() made it under the current policy and tuning file
 };
 
-// The plan's GEMMs in schedule order (matmul, affine, affine_relu nodes).
+// The plan's GEMMs in schedule order (matmul, affine, affine_relu and
+// sgd_matmul_update nodes; the latter with alpha = −lr, beta = 1 − lr·wd).
 std::vector<PlanGemm> plan_gemms(const Plan& plan);
 
 // Microseconds for one pass over `gemms` back to back on scratch operands

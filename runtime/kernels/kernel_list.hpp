@@ -59,5 +59,6 @@ void ema_update(const KernelCall&);
 void ema_square_update(const KernelCall&);
 void step_count(const KernelCall&);
 void adam_update(const KernelCall&);
+void sgd_matmul_update(const KernelCall&);
 
 }  // namespace kiln::kernels

@@ -2,8 +2,12 @@
 // call's output to the storage of operand 0, so these overwrite a param or a
 // piece of optimizer state in place; every element is read before it is
 // written, which makes that aliasing safe.
-#include <cmath>
+#include <cblas.h>
 
+#include <cmath>
+#include <cstring>
+
+#include "runtime/gemm/gemm.hpp"
 #include "runtime/kernels/common.hpp"
 #include "runtime/kernels/kernel_list.hpp"
 
@@ -91,6 +95,32 @@ void adam_update(const KernelCall& c) {
     const std::size_t n = numel(c.out_shape);
     for (std::size_t i = 0; i < n; ++i) out[i] = p[i] - step * m[i] / (std::sqrt(v[i]) / root_c2 + eps);
   });
+}
+
+// P = (1 − lr·wd)·P − lr·op(A)·op(B): the weight gradient's GEMM accumulates
+// straight into the param (beta = 1 − lr·wd, alpha = −lr), so the gradient
+// is never stored and P is swept once. bind_kernel() prepares that GEMM on the
+// backend chosen for it; a call bound without one runs through CBLAS.
+void sgd_matmul_update(const KernelCall& c) {
+  // A call built by hand may give the new value its own buffer; the plan and
+  // the executor bind it to P's storage, which makes this a no-op.
+  if (c.out != c.in[0])
+    std::memcpy(c.out, c.in[0], numel(c.out_shape) * dtype_size(c.dtype));
+  if (c.gemm) return c.gemm->run(c.in[1], c.in[2], nullptr, c.out);
+  const Shape& a = *c.in_shape[1];
+  const Shape& b = *c.in_shape[2];
+  const bool ta = c.attrs->transpose_a, tb = c.attrs->transpose_b;
+  const auto m = static_cast<blasint>(ta ? a[1] : a[0]), k = static_cast<blasint>(ta ? a[0] : a[1]);
+  const auto n = static_cast<blasint>(tb ? b[0] : b[1]);
+  const auto lda = static_cast<blasint>(a[1]), ldb = static_cast<blasint>(b[1]);
+  const double alpha = -c.attrs->lr, beta = 1.0 - c.attrs->lr * c.attrs->weight_decay;
+  const CBLAS_TRANSPOSE cta = ta ? CblasTrans : CblasNoTrans, ctb = tb ? CblasTrans : CblasNoTrans;
+  if (c.dtype == DType::f64)
+    cblas_dgemm(CblasRowMajor, cta, ctb, m, n, k, alpha, input<double>(c, 1), lda, input<double>(c, 2), ldb, beta,
+                output<double>(c), n);
+  else
+    cblas_sgemm(CblasRowMajor, cta, ctb, m, n, k, static_cast<float>(alpha), input<float>(c, 1), lda,
+                input<float>(c, 2), ldb, static_cast<float>(beta), output<float>(c), n);
 }
 
 }  // namespace kiln::kernels

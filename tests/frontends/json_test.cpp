@@ -186,6 +186,17 @@ std::optional<Graph> graph_using(OpKind op) {
       graph.add(op, in, h, "update", Role::update);
       return graph;
     }
+    case OpKind::sgd_matmul_update: {
+      // W [3, 5] -= lr · (xᵀ · dy + weight_decay · W), both transposes exercised.
+      auto dy = g.input("dy", {5, 4});
+      Attrs h;
+      h.lr = 0.125;
+      h.weight_decay = 1.0 / 24;
+      h.transpose_a = true;
+      h.transpose_b = true;
+      graph.add(op, {w.id(), x.id(), dy.id()}, h, "update", Role::update);
+      return graph;
+    }
   }
   return std::nullopt;
 }
