@@ -452,7 +452,8 @@ void run_bench(const BenchArgs& args) {
       list.push_back({{"node", s.node}, {"op", s.op}, {"m", s.m}, {"n", s.n}, {"k", s.k},
                       {"transpose_a", s.transpose_a}, {"transpose_b", s.transpose_b}, {"beta", s.beta},
                       {"median_us", per_gemm[i].median * 1e6}, {"gflops", s.flops() / per_gemm[i].median / 1e9},
-                      {"backend", gemm::backend_name(choices[i].backend)}, {"why", choices[i].reason}});
+                      {"backend", gemm::backend_name(choices[i].backend)}, {"threads", choices[i].threads},
+                      {"why", choices[i].reason}});
     }
     if (args.floor)
       out["gemm_floor"] = {{"backend", "cblas"},
@@ -518,10 +519,11 @@ void run_bench(const BenchArgs& args) {
   }
   for (std::size_t i = 0; i < per_gemm.size(); ++i) {
     const GemmSpec& s = gemms[i];
-    std::snprintf(line, sizeof line, "  %-24s %-11s %5d x %5d x %5d  %c%c  %10s  %6.1f GFLOP/s  kiln: %s (%s)\n",
+    std::snprintf(line, sizeof line, "  %-24s %-11s %5d x %5d x %5d  %c%c  %10s  %6.1f GFLOP/s  kiln: %s on %d thread%s (%s)\n",
                   s.node.c_str(), s.op.c_str(), s.m, s.n, s.k, s.transpose_a ? 'T' : 'N', s.transpose_b ? 'T' : 'N',
                   with_unit(per_gemm[i].median).c_str(), s.flops() / per_gemm[i].median / 1e9,
-                  std::string(gemm::backend_name(choices[i].backend)).c_str(), choices[i].reason.c_str());
+                  std::string(gemm::backend_name(choices[i].backend)).c_str(), choices[i].threads,
+                  choices[i].threads == 1 ? "" : "s", choices[i].reason.c_str());
     os << line;
   }
   if (args.breakdown) {

@@ -8,7 +8,8 @@
 
 namespace kiln::gemm::detail {
 
-std::unique_ptr<Prepared> prepare_blas(const Desc& d);
+// max_threads as try_prepare takes it (0: the process setting).
+std::unique_ptr<Prepared> prepare_blas(const Desc& d, int max_threads = 0);
 std::string blas_isa();
 // OpenBLAS's running core ("Haswell", "Cooperlake"), "cblas" for another CBLAS.
 std::string blas_core();

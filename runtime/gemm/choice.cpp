@@ -127,6 +127,8 @@ double time_typed(const Prepared& p, double budget_ms) {
 
 Choice measure(const Desc& d) {
   Choice c;
+  const int process_threads = kiln::threads();
+  c.threads = process_threads;
   double best = std::numeric_limits<double>::infinity();
   for (Backend b : compiled_backends()) {
     std::unique_ptr<Prepared> p = try_prepare(d, b);
@@ -136,11 +138,23 @@ Choice measure(const Desc& d) {
     if (auto_eligible(b) && us < best) {  // ties keep the earlier backend, so the choice is stable
       best = us;
       c.backend = b;
+      c.threads = b == Backend::xsmm ? 1 : process_threads;
+    }
+  }
+  // Last, so that a tie keeps the process setting.
+  if (process_threads > 1) {
+    c.blas_one_thread_us = time_prepared(*try_prepare(d, Backend::blas, 1));
+    if (c.blas_one_thread_us < best) {
+      c.backend = Backend::blas;
+      c.threads = 1;
     }
   }
   c.reason = "measured";
   return c;
 }
+
+// Where no measurement decides: xsmm runs on the calling thread only.
+int default_threads(Backend b) { return b == Backend::xsmm ? 1 : kiln::threads(); }
 
 }  // namespace
 
@@ -231,8 +245,10 @@ Choice choose(const Desc& d) {
   const Policy p = policy();
   if (p != Policy::automatic) {
     const Backend forced = *backend_from_name(policy_name(p));
-    if (try_prepare(d, forced)) return {forced, "forced by policy " + std::string(policy_name(p)), {-1.0, -1.0, -1.0}};
-    return {Backend::blas, "policy " + std::string(policy_name(p)) + " has no kernel for this shape", {-1.0, -1.0, -1.0}};
+    if (try_prepare(d, forced))
+      return {forced, default_threads(forced), "forced by policy " + std::string(policy_name(p)), {-1.0, -1.0, -1.0}};
+    return {Backend::blas, default_threads(Backend::blas),
+            "policy " + std::string(policy_name(p)) + " has no kernel for this shape", {-1.0, -1.0, -1.0}};
   }
   const bool may_measure = tuning();
   State& s = state();
@@ -241,24 +257,26 @@ Choice choose(const Desc& d) {
   const std::string key = table_key(d);
   // An entry naming a backend auto may not pick (hand-edited) is measured again.
   if (auto it = s.table.find(key); it != s.table.end() && auto_eligible(it->second.backend))
-    return {it->second.backend, "tuning file", it->second.us};
+    return {it->second.backend, it->second.threads, "tuning file", it->second.us, it->second.blas_one_thread_us};
   if (!may_measure) {
     if (backend_compiled(Backend::xsmm) && try_prepare(d, Backend::xsmm))
-      return {Backend::xsmm, "fixed rule (tuning off)", {-1.0, -1.0, -1.0}};
-    return {Backend::blas, "fixed rule (tuning off)", {-1.0, -1.0, -1.0}};
+      return {Backend::xsmm, 1, "fixed rule (tuning off)", {-1.0, -1.0, -1.0}};
+    return {Backend::blas, default_threads(Backend::blas), "fixed rule (tuning off)", {-1.0, -1.0, -1.0}};
   }
   Choice c = measure(d);
-  s.table[key] = {c.backend, c.measured_us};
+  s.table[key] = {c.backend, c.threads, c.measured_us, c.blas_one_thread_us};
   s.save();
   return c;
 }
 
+int Choice::max_threads() const { return threads < kiln::threads() ? threads : 0; }
+
 std::unique_ptr<Prepared> prepare_chosen(const Desc& d, Choice* choice) {
   Choice c = choose(d);
-  std::unique_ptr<Prepared> p = try_prepare(d, c.backend);
+  std::unique_ptr<Prepared> p = try_prepare(d, c.backend, c.max_threads());
   if (!p) {  // a file's choice this shape cannot have (e.g. a different libxsmm)
-    c = {Backend::blas, "the tuning file's " + std::string(backend_name(c.backend)) + " has no kernel here",
-         {-1.0, -1.0, -1.0}};
+    c = {Backend::blas, default_threads(Backend::blas),
+         "the tuning file's " + std::string(backend_name(c.backend)) + " has no kernel here", {-1.0, -1.0, -1.0}};
     p = try_prepare(d, Backend::blas);
   }
   if (choice) *choice = std::move(c);

@@ -1,6 +1,6 @@
 #pragma once
-// Which backend runs each GEMM: chosen when a plan is compiled, never per
-// call. Under the automatic policy the first plan that meets a shape on a
+// Which backend runs each GEMM, and on how many threads: chosen when a plan
+// is compiled, never per call. Under the automatic policy the first plan that meets a shape on a
 // machine times every backend on it (a few milliseconds, bounded) and the
 // result is kept in a tuning file keyed by the CPU's identity and the shape:
 //   $XDG_CACHE_HOME/kiln/gemm-tuning.txt, else ~/.cache/kiln/gemm-tuning.txt
@@ -49,15 +49,30 @@ bool tuning();
 
 struct Choice {
   Backend backend = Backend::blas;
+  // The threads each call runs on. xsmm: 1. blas: 1 when it measured faster
+  // on one thread than on kiln::threads() (OpenBLAS's hand-off to its other
+  // threads costs more than a small product gains), else kiln::threads() as
+  // it was when chosen. The plan's GEMMs run in a fixed order, so which
+  // count each call gets is fixed too.
+  int threads = 1;
   // Why, in a few words: "measured", "tuning file", "forced by policy xsmm",
   // "policy xsmm has no kernel for this shape", "fixed rule (tuning off)".
   std::string reason;
   // Microseconds per call as measured (now or when the file was written);
-  // negative where not measured or the backend has no kernel.
+  // negative where not measured or the backend has no kernel. blas's entry
+  // is on kiln::threads() threads.
   std::array<double, kBackendCount> measured_us{-1.0, -1.0, -1.0};
+  // blas limited to one thread; measured only when kiln::threads() > 1.
+  double blas_one_thread_us = -1.0;
+
+  // The max_threads to prepare the chosen backend with (try_prepare): the
+  // thread count when it is below kiln::threads(), else 0 (no limit).
+  int max_threads() const;
 };
 
-// The backend for `d` under the current policy (measuring when needed).
+// The backend and thread count for `d` under the current policy (measuring
+// when needed). Forced policies and the fixed rule run blas on
+// kiln::threads() threads.
 Choice choose(const Desc& d);
 // choose() then try_prepare(); never null (blas runs everything).
 std::unique_ptr<Prepared> prepare_chosen(const Desc& d, Choice* choice = nullptr);

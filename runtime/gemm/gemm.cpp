@@ -1,5 +1,6 @@
 #include "runtime/gemm/gemm.hpp"
 
+#include <algorithm>
 #include <climits>
 
 #include "graph/error.hpp"
@@ -104,10 +105,12 @@ void validate(const Desc& d) {
   if (d.epilogue != Epilogue::none && d.beta != 0) fail("a bias epilogue needs beta = 0");
 }
 
-std::unique_ptr<Prepared> try_prepare(const Desc& d, Backend backend) {
+std::unique_ptr<Prepared> try_prepare(const Desc& d, Backend backend) { return try_prepare(d, backend, 0); }
+
+std::unique_ptr<Prepared> try_prepare(const Desc& d, Backend backend, int max_threads) {
   validate(d);
   switch (backend) {
-    case Backend::blas: return detail::prepare_blas(d);
+    case Backend::blas: return detail::prepare_blas(d, std::max(max_threads, 0));
 #ifdef KILN_HAVE_XSMM
     case Backend::xsmm: return detail::prepare_xsmm(d);
 #endif

@@ -70,19 +70,30 @@ class Prepared {
   virtual void run(const void* a, const void* b, const void* bias, void* c) const = 0;
   const Desc& desc() const { return desc_; }
   Backend backend() const { return backend_; }
+  // The most threads a call uses: the limit it was prepared with, or 0 when
+  // it follows the process setting (kiln::threads()). Only blas is limited;
+  // xsmm always runs on the calling thread.
+  int max_threads() const { return max_threads_; }
 
  protected:
-  Prepared(const Desc& d, Backend b) : desc_(d), backend_(b) {}
+  Prepared(const Desc& d, Backend b, int max_threads = 0) : desc_(d), backend_(b), max_threads_(max_threads) {}
 
  private:
   Desc desc_;
   Backend backend_;
+  int max_threads_;
 };
 
 // The prepared GEMM of `backend`, or nullptr when that backend is not in this
 // build or has no kernel for `d` (libxsmm 1.17 has none for A·Bᵀ, oneDNN none
 // for f64). Throws kiln::Error for an invalid `d` (see validate).
 std::unique_ptr<Prepared> try_prepare(const Desc& d, Backend backend);
+// The same, with blas limited to `max_threads` threads per call (0 or less:
+// no limit but the process setting): each call lowers OpenBLAS's thread count for its
+// duration when the process runs more (kiln::BlasThreadLimit). Small GEMMs
+// lose more to OpenBLAS's thread hand-off than they gain. Other backends
+// ignore the limit.
+std::unique_ptr<Prepared> try_prepare(const Desc& d, Backend backend, int max_threads);
 
 // The instruction set each backend really runs on this CPU, e.g.
 // "OpenBLAS 0.3.21 core SkylakeX (switched from Haswell: AVX-512 CPU it does

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -10,7 +11,8 @@
 namespace kiln::gemm::detail {
 namespace {
 
-constexpr const char* kMagic = "kiln-gemm-tuning 1";
+constexpr const char* kMagic = "kiln-gemm-tuning 2";
+constexpr const char* kFormat1 = "kiln-gemm-tuning 1";
 
 bool parse_entry(const std::string& line, std::string& key, TuningEntry& entry, std::string& why) {
   const std::size_t bar = line.find(" | ");
@@ -31,11 +33,22 @@ bool parse_entry(const std::string& line, std::string& key, TuningEntry& entry, 
     return false;
   }
   entry.backend = *b;
+  std::string threads;
+  const bool whole_number = in >> threads && std::from_chars(threads.data(), threads.data() + threads.size(),
+                                                             entry.threads).ptr == threads.data() + threads.size();
+  if (!whole_number || entry.threads < 1) {
+    why = "expected a thread count of at least 1 after the backend";
+    return false;
+  }
   for (double& us : entry.us)
     if (!(in >> us)) {
-      why = "expected " + std::to_string(kBackendCount) + " timings after the backend";
+      why = "expected " + std::to_string(kBackendCount + 1) + " timings after the thread count";
       return false;
     }
+  if (!(in >> entry.blas_one_thread_us)) {
+    why = "expected " + std::to_string(kBackendCount + 1) + " timings after the thread count";
+    return false;
+  }
   std::string extra;
   if (in >> extra || key.empty()) {
     why = key.empty() ? "an empty shape" : "unexpected text '" + extra + "'";
@@ -52,7 +65,8 @@ std::optional<TuningTable> read_tuning_file(const std::string& path, const std::
   if (!in) return std::nullopt;
   std::string line;
   if (!std::getline(in, line) || line != kMagic) {
-    why = "line 1 is not '" + std::string(kMagic) + "'";
+    why = line == kFormat1 ? "format 1, from a kiln without per-GEMM thread counts"
+                           : "line 1 is not '" + std::string(kMagic) + "'";
     return std::nullopt;
   }
   if (!std::getline(in, line) || line.rfind("cpu ", 0) != 0) {
@@ -105,11 +119,13 @@ bool write_tuning_file(const std::string& path, const std::string& cpu, const Tu
     out << kMagic << "\ncpu " << cpu << "\n";
     char number[32];
     for (const auto& [key, entry] : table) {
-      out << backend_name(entry.backend);
+      out << backend_name(entry.backend) << " " << entry.threads;
       for (double us : entry.us) {
         std::snprintf(number, sizeof number, " %.3f", us);
         out << number;
       }
+      std::snprintf(number, sizeof number, " %.3f", entry.blas_one_thread_us);
+      out << number;
       out << " | " << key << "\n";
     }
     out << "end " << table.size() << "\n";

@@ -86,9 +86,9 @@ const Desc kSmall = Desc::packed(DType::f32, 4, 3, 5);
 const Desc kOther = Desc::packed(DType::f32, 6, 2, 3, true, false);
 
 std::string valid_file(Backend small, Backend other) {
-  return "kiln-gemm-tuning 1\ncpu " + gemm::cpu_identity() + "\n" + std::string(gemm::backend_name(small)) +
-         " 1.000 2.000 3.000 | " + key(kSmall) + "\n" + std::string(gemm::backend_name(other)) +
-         " 4.000 -1.000 5.000 | " + key(kOther) + "\nend 2\n";
+  return "kiln-gemm-tuning 2\ncpu " + gemm::cpu_identity() + "\n" + std::string(gemm::backend_name(small)) +
+         " 1 1.000 2.000 3.000 -1.000 | " + key(kSmall) + "\n" + std::string(gemm::backend_name(other)) +
+         " 1 4.000 -1.000 5.000 -1.000 | " + key(kOther) + "\nend 2\n";
 }
 
 // The last backend auto may pick: the file must be able to name a non-default one.
@@ -155,7 +155,7 @@ TEST_CASE("gemm tuning: bad files are ignored with one warning and rewritten", "
   const Case cases[] = {
       {"truncated", good.substr(0, good.size() - 7), "truncated"},
       {"cut inside an entry", good.substr(0, good.find(" | ") + 5), "truncated"},
-      {"from another CPU", "kiln-gemm-tuning 1\ncpu Some Other CPU|family-model 0\n" + good.substr(good.find("\n", good.find("cpu ")) + 1),
+      {"from another CPU", "kiln-gemm-tuning 2\ncpu Some Other CPU|family-model 0\n" + good.substr(good.find("\n", good.find("cpu ")) + 1),
        "another CPU"},
       {"naming a backend this build lacks", [&] {
          std::string t = good;
