@@ -12,16 +12,20 @@ namespace kiln {
 //                        the weight gradient's GEMM accumulates straight into
 //                        the param (P = (1 − lr·wd)·P − lr·op(A)·op(B)), so
 //                        the gradient buffer and the update's sweep over P
-//                        disappear.
+//                        disappear. Also sgd_update(P, add_n(matmul(A, B),
+//                        scale(P, λ))), the gradient of a loss with a
+//                        0.5·λ·‖P‖² term (spiral-net's weight decay): λ is
+//                        added to the update's weight decay.
 //
 // Preconditions: P is a param (not optimizer state, not another update's
-// output); the matmul's only consumer is that update, which reads it once;
-// neither A nor B is P (the GEMM writes P while reading them); the matmul is
-// not the loss and not kept (`options.keep`: a gradient the caller asked to
-// read survives). A matmul that is P's gradient in Graph::gradients() is
-// folded all the same, and that pair leaves Graph::gradients(): the gradient
-// is never materialised, so no one can read it. Momentum and Adam updates
-// read their gradient from several nodes and never match.
+// output); the gradient (the matmul, or the sum) is read by that update
+// alone, and a sum's two terms by the sum alone; neither A nor B is P (the
+// GEMM writes P while reading them); none of these nodes is the loss or kept
+// (`options.keep`: a gradient the caller asked to read survives). A gradient
+// in Graph::gradients() is folded all the same, and its pair leaves
+// Graph::gradients(): it is never materialised, so no one can read it.
+// Momentum and Adam updates read their gradient from several nodes and never
+// match.
 //
 // The fused node keeps the update's name ("update/P") and role, and, being a
 // Category::update op that overwrites operand 0, is ordered by the scheduler

@@ -131,14 +131,25 @@ TEST_CASE("fuse_update keeps a gradient the caller reads", "[fuse_update]") {
   CHECK(out.gradient_of(out.at("fc2/W")) == out.find("grad/fc2/W"));
 }
 
-TEST_CASE("fuse_update: a weight decay term in the loss makes the gradient a sum, which is not folded",
-          "[fuse_update]") {
-  // spiral-net's default loss adds λ·Σ l2(W): grad/W = xᵀ·dy + λ·W.
+TEST_CASE("fuse_update: a weight decay term in the loss joins the update's weight decay", "[fuse_update]") {
+  // spiral-net's default loss adds λ·Σ l2(W), λ = 1e-3: grad/W = add_n(xᵀ·dy, scale(W, λ)).
   Graph g = training_graph("spiral-net");
+  REQUIRE(g[g.at("grad/fc1/W")].op == OpKind::add_n);
   PassStats stats;
   Graph out = fused(g, stats);
-  CHECK(stats.fired.empty());
-  CHECK(has_gradient(out, "fc1/W"));
+  CHECK(stats.count_of("sgd_matmul_update") == 2);
+  CHECK(folded_params(out) == std::vector<std::string>{"fc1/W", "fc2/W"});
+  for (const char* w : {"fc1/W", "fc2/W"}) {
+    INFO(w);
+    // The optimizer's 1e-3 plus the loss term's λ (an f32 attribute, so not exactly 1e-3).
+    CHECK(out[out.at(std::string("update/") + w)].attrs.weight_decay == Approx(2e-3).epsilon(1e-6));
+    CHECK_FALSE(has_gradient(out, w));
+  }
+  CHECK(stats.nodes_after == stats.nodes_before - 6);  // per weight: the sum, its product and its penalty
+  // Kept by name, the penalty term stops the fold (it must survive as it is).
+  PassStats kept_stats;
+  fused(g, kept_stats, {"grad/fc1/W/from/fc1/W/l2"});
+  CHECK(kept_stats.count_of("sgd_matmul_update") == 1);
 }
 
 TEST_CASE("fuse_update does not fold a product that reads its param or is read elsewhere",

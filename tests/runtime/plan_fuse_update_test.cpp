@@ -24,11 +24,14 @@ struct Trained {
   int folds = 0;
 };
 
-Trained train(const std::string& model, kiln::DType dtype, double weight_decay, bool fuse, int steps) {
+// `loss_decay`: λ of the models' own 0.5·λ·Σ‖W‖² loss term (< 0: the
+// model's default), which folds into the update as weight decay too.
+Trained train(const std::string& model, kiln::DType dtype, double weight_decay, bool fuse, int steps,
+              double loss_decay = 0) {
   kiln::ModelOptions mo;
   mo.dtype = dtype;
   mo.batch = 32;
-  mo.weight_decay = 0;  // a decay term in the loss would make the gradients sums (not folded)
+  mo.weight_decay = loss_decay;
   kiln::Graph g = kiln::build_model(model, mo);
   kiln::PlanOptions options;
   options.compile.fuse = fuse;
@@ -66,6 +69,19 @@ TEST_CASE("plan: SGD with the weight-gradient GEMM folded into the update trains
         for (const auto& [name, values] : unfused.params) check_agrees(folded.params.at(name), values, tol, name);
         CHECK(folded.losses[45] < folded.losses[0]);  // batch 0 again: training made progress on it
       }
+}
+
+TEST_CASE("plan: spiral-net's weight decay term in the loss folds into the update and trains the same",
+          "[plan][fuse_update]") {
+  for (kiln::DType dtype : {kiln::DType::f32, kiln::DType::f64}) {
+    INFO(kiln::dtype_name(dtype));
+    const double tol = dtype == kiln::DType::f32 ? 1e-5 : 1e-11;
+    const Trained folded = train("spiral-net", dtype, 0.0, true, 50, -1);
+    const Trained unfused = train("spiral-net", dtype, 0.0, false, 50, -1);
+    CHECK(folded.folds == 2);
+    check_agrees(folded.losses, unfused.losses, tol, "losses");
+    for (const auto& [name, values] : unfused.params) check_agrees(folded.params.at(name), values, tol, name);
+  }
 }
 
 TEST_CASE("plan: a folded gradient is named when asked for, and kept when listed as an output",
