@@ -14,6 +14,10 @@ std::string blas_isa();
 // OpenBLAS's running core ("Haswell", "Cooperlake"), "cblas" for another CBLAS.
 std::string blas_core();
 
+// kiln's own loops, f32 products with k ≤ 4 (runtime/gemm/direct_backend.cpp).
+std::unique_ptr<Prepared> prepare_direct(const Desc& d);
+std::string direct_isa();
+
 #ifdef KILN_HAVE_XSMM
 std::unique_ptr<Prepared> prepare_xsmm(const Desc& d);
 std::string xsmm_isa();

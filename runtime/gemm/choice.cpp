@@ -125,6 +125,13 @@ double time_typed(const Prepared& p, double budget_ms) {
   return best;
 }
 
+// xsmm and direct run on the calling thread only; blas and dnnl on the
+// process setting unless a measurement limits them.
+int default_threads(Backend b, int process_threads) {
+  return b == Backend::xsmm || b == Backend::direct ? 1 : process_threads;
+}
+int default_threads(Backend b) { return default_threads(b, kiln::threads()); }
+
 Choice measure(const Desc& d) {
   Choice c;
   const int process_threads = kiln::threads();
@@ -138,7 +145,7 @@ Choice measure(const Desc& d) {
     if (auto_eligible(b) && us < best) {  // ties keep the earlier backend, so the choice is stable
       best = us;
       c.backend = b;
-      c.threads = b == Backend::xsmm ? 1 : process_threads;
+      c.threads = default_threads(b, process_threads);
     }
   }
   // One thread must win clearly: a near tie keeps the process setting, so
@@ -157,9 +164,6 @@ Choice measure(const Desc& d) {
   return c;
 }
 
-// Where no measurement decides: xsmm runs on the calling thread only.
-int default_threads(Backend b) { return b == Backend::xsmm ? 1 : kiln::threads(); }
-
 }  // namespace
 
 bool auto_eligible(Backend b) { return b != Backend::dnnl && backend_compiled(b); }
@@ -169,8 +173,9 @@ Policy parse_policy(std::string_view text, std::string_view what) {
   if (text == "blas") return Policy::blas;
   if (text == "xsmm") return Policy::xsmm;
   if (text == "dnnl") return Policy::dnnl;
+  if (text == "direct") return Policy::direct;
   throw Error(std::string(what) + ": unknown GEMM policy '" + std::string(text) +
-              "', expected one of auto, blas, xsmm, dnnl");
+              "', expected one of auto, blas, xsmm, dnnl, direct");
 }
 
 std::string_view policy_name(Policy p) {
@@ -179,6 +184,7 @@ std::string_view policy_name(Policy p) {
     case Policy::blas: return "blas";
     case Policy::xsmm: return "xsmm";
     case Policy::dnnl: return "dnnl";
+    case Policy::direct: return "direct";
   }
   return "?";
 }
@@ -250,9 +256,9 @@ Choice choose(const Desc& d) {
   if (p != Policy::automatic) {
     const Backend forced = *backend_from_name(policy_name(p));
     if (try_prepare(d, forced))
-      return {forced, default_threads(forced), "forced by policy " + std::string(policy_name(p)), {-1.0, -1.0, -1.0}};
+      return {forced, default_threads(forced), "forced by policy " + std::string(policy_name(p)), kUnmeasured};
     return {Backend::blas, default_threads(Backend::blas),
-            "policy " + std::string(policy_name(p)) + " has no kernel for this shape", {-1.0, -1.0, -1.0}};
+            "policy " + std::string(policy_name(p)) + " has no kernel for this shape", kUnmeasured};
   }
   const bool may_measure = tuning();
   State& s = state();
@@ -263,9 +269,10 @@ Choice choose(const Desc& d) {
   if (auto it = s.table.find(key); it != s.table.end() && auto_eligible(it->second.backend))
     return {it->second.backend, it->second.threads, "tuning file", it->second.us, it->second.blas_one_thread_us};
   if (!may_measure) {
+    if (try_prepare(d, Backend::direct)) return {Backend::direct, 1, "fixed rule (tuning off)", kUnmeasured};
     if (backend_compiled(Backend::xsmm) && try_prepare(d, Backend::xsmm))
-      return {Backend::xsmm, 1, "fixed rule (tuning off)", {-1.0, -1.0, -1.0}};
-    return {Backend::blas, default_threads(Backend::blas), "fixed rule (tuning off)", {-1.0, -1.0, -1.0}};
+      return {Backend::xsmm, 1, "fixed rule (tuning off)", kUnmeasured};
+    return {Backend::blas, default_threads(Backend::blas), "fixed rule (tuning off)", kUnmeasured};
   }
   Choice c = measure(d);
   s.table[key] = {c.backend, c.threads, c.measured_us, c.blas_one_thread_us};
@@ -280,7 +287,7 @@ std::unique_ptr<Prepared> prepare_chosen(const Desc& d, Choice* choice) {
   std::unique_ptr<Prepared> p = try_prepare(d, c.backend, c.max_threads());
   if (!p) {  // a file's choice this shape cannot have (e.g. a different libxsmm)
     c = {Backend::blas, default_threads(Backend::blas),
-         "the tuning file's " + std::string(backend_name(c.backend)) + " has no kernel here", {-1.0, -1.0, -1.0}};
+         "the tuning file's " + std::string(backend_name(c.backend)) + " has no kernel here", kUnmeasured};
     p = try_prepare(d, Backend::blas);
   }
   if (choice) *choice = std::move(c);

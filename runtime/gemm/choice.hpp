@@ -19,7 +19,7 @@ namespace kiln::gemm {
 
 // automatic: measured (or read from the tuning file); the others force one
 // backend, falling back to blas for the shapes it has no kernel for.
-enum class Policy : std::uint8_t { automatic, blas, xsmm, dnnl };
+enum class Policy : std::uint8_t { automatic, blas, xsmm, dnnl, direct };
 
 // Whether the automatic policy may pick `b`. oneDNN 2.6 may not: its
 // execute() allocates on every call (its argument map, 5-7 mallocs), which
@@ -27,7 +27,7 @@ enum class Policy : std::uint8_t { automatic, blas, xsmm, dnnl };
 // measured and reported, and runs when forced (--gemm=dnnl, KILN_GEMM=dnnl).
 bool auto_eligible(Backend b);
 
-// "auto" | "blas" | "xsmm" | "dnnl" (the values of --gemm and KILN_GEMM);
+// "auto" | "blas" | "xsmm" | "dnnl" | "direct" (the values of --gemm and KILN_GEMM);
 // throws kiln::Error naming `what` (e.g. "--gemm") and the expected values.
 Policy parse_policy(std::string_view text, std::string_view what = "GEMM policy");
 std::string_view policy_name(Policy p);
@@ -43,7 +43,8 @@ std::optional<Policy> environment_policy();
 
 // Whether automatic choice may measure shapes the tuning file lacks. Off
 // (KILN_GEMM_TUNING=0 or off, or set_tuning(false)), those shapes get the
-// fixed rule: libxsmm when it has a kernel, else blas.
+// fixed rule: direct when it has a kernel (k ≤ 4), else libxsmm when it has
+// one, else blas.
 void set_tuning(bool on);
 bool tuning();
 
@@ -61,7 +62,7 @@ struct Choice {
   // Microseconds per call as measured (now or when the file was written);
   // negative where not measured or the backend has no kernel. blas's entry
   // is on kiln::threads() threads.
-  std::array<double, kBackendCount> measured_us{-1.0, -1.0, -1.0};
+  std::array<double, kBackendCount> measured_us = kUnmeasured;
   // blas limited to one thread; measured only when kiln::threads() > 1.
   double blas_one_thread_us = -1.0;
 

@@ -13,6 +13,7 @@ std::string_view backend_name(Backend b) {
     case Backend::blas: return "blas";
     case Backend::xsmm: return "xsmm";
     case Backend::dnnl: return "dnnl";
+    case Backend::direct: return "direct";
   }
   return "?";
 }
@@ -26,6 +27,7 @@ std::optional<Backend> backend_from_name(std::string_view name) {
 bool backend_compiled(Backend b) {
   switch (b) {
     case Backend::blas: return true;
+    case Backend::direct: return true;
 #ifdef KILN_HAVE_XSMM
     case Backend::xsmm: return true;
 #endif
@@ -111,6 +113,7 @@ std::unique_ptr<Prepared> try_prepare(const Desc& d, Backend backend, int max_th
   validate(d);
   switch (backend) {
     case Backend::blas: return detail::prepare_blas(d, std::max(max_threads, 0));
+    case Backend::direct: return detail::prepare_direct(d);
 #ifdef KILN_HAVE_XSMM
     case Backend::xsmm: return detail::prepare_xsmm(d);
 #endif
@@ -124,6 +127,7 @@ std::unique_ptr<Prepared> try_prepare(const Desc& d, Backend backend, int max_th
 std::string backend_isa(Backend b) {
   switch (b) {
     case Backend::blas: return detail::blas_isa();
+    case Backend::direct: return detail::direct_isa();
 #ifdef KILN_HAVE_XSMM
     case Backend::xsmm: return detail::xsmm_isa();
 #endif

@@ -5,6 +5,7 @@
 // that does no allocation and no lookup when it runs, and each shape gets the
 // backend a short measurement found fastest on this machine (runtime/gemm/
 // choice.hpp).
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -16,11 +17,14 @@
 
 namespace kiln::gemm {
 
-enum class Backend : std::uint8_t { blas, xsmm, dnnl };
-inline constexpr int kBackendCount = 3;
-inline constexpr Backend kAllBackends[kBackendCount] = {Backend::blas, Backend::xsmm, Backend::dnnl};
+// direct: kiln's own loops for products with k ≤ 4 (runtime/gemm/direct_backend.cpp).
+enum class Backend : std::uint8_t { blas, xsmm, dnnl, direct };
+inline constexpr int kBackendCount = 4;
+inline constexpr Backend kAllBackends[kBackendCount] = {Backend::blas, Backend::xsmm, Backend::dnnl, Backend::direct};
+// A per-backend timing table with nothing measured.
+inline constexpr std::array<double, kBackendCount> kUnmeasured{-1.0, -1.0, -1.0, -1.0};
 
-// "blas", "xsmm", "dnnl".
+// "blas", "xsmm", "dnnl", "direct".
 std::string_view backend_name(Backend b);
 // The backend named `name`, or nullopt for any other text.
 std::optional<Backend> backend_from_name(std::string_view name);

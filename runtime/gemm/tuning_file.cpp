@@ -11,8 +11,9 @@
 namespace kiln::gemm::detail {
 namespace {
 
-constexpr const char* kMagic = "kiln-gemm-tuning 2";
+constexpr const char* kMagic = "kiln-gemm-tuning 3";
 constexpr const char* kFormat1 = "kiln-gemm-tuning 1";
+constexpr const char* kFormat2 = "kiln-gemm-tuning 2";
 
 bool parse_entry(const std::string& line, std::string& key, TuningEntry& entry, std::string& why) {
   const std::size_t bar = line.find(" | ");
@@ -65,8 +66,9 @@ std::optional<TuningTable> read_tuning_file(const std::string& path, const std::
   if (!in) return std::nullopt;
   std::string line;
   if (!std::getline(in, line) || line != kMagic) {
-    why = line == kFormat1 ? "format 1, from a kiln without per-GEMM thread counts"
-                           : "line 1 is not '" + std::string(kMagic) + "'";
+    why = line == kFormat1   ? "format 1, from a kiln without per-GEMM thread counts"
+          : line == kFormat2 ? "format 2, from a kiln without the direct backend"
+                             : "line 1 is not '" + std::string(kMagic) + "'";
     return std::nullopt;
   }
   if (!std::getline(in, line) || line.rfind("cpu ", 0) != 0) {

@@ -2,17 +2,18 @@
 // The tuning file's format, read and written whole (not part of the public
 // API; runtime/gemm/choice.hpp describes the behaviour).
 //
-//   kiln-gemm-tuning 2
+//   kiln-gemm-tuning 3
 //   cpu <cpu_identity()>
-//   <backend> <threads> <µs blas> <µs xsmm> <µs dnnl> <µs blas on 1 thread> | <threads=N blas=<OpenBLAS core> Desc::key()>
+//   <backend> <threads> <µs blas> <µs xsmm> <µs dnnl> <µs direct> <µs blas on 1 thread> | <threads=N blas=<OpenBLAS core> Desc::key()>
 //   ...
 //   end <number of entry lines>
 //
 // <threads> is the count the GEMM runs on (Choice::threads); threads=N in the
 // key is the process setting it was chosen under. The closing count catches a
 // truncated file; anything else unexpected makes the whole file untrusted.
-// Format 1 (no thread count per entry) is refused as a whole with its own
-// reason, so that its shapes are measured again with the one-thread variant.
+// Formats 1 (no thread count per entry) and 2 (no direct backend) are
+// refused as a whole with their own reason, so that their shapes are
+// measured again with what they lack.
 #include <array>
 #include <map>
 #include <optional>
@@ -25,7 +26,7 @@ namespace kiln::gemm::detail {
 struct TuningEntry {
   Backend backend = Backend::blas;
   int threads = 1;
-  std::array<double, kBackendCount> us{-1.0, -1.0, -1.0};
+  std::array<double, kBackendCount> us = kUnmeasured;
   double blas_one_thread_us = -1.0;
 };
 using TuningTable = std::map<std::string, TuningEntry>;

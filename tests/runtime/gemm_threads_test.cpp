@@ -16,6 +16,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "runtime/gemm/choice.hpp"
@@ -208,8 +209,8 @@ TEST_CASE("gemm threads: the tuning file's thread count decides and round-trips"
   if (!openblas_get_num_threads) return;  // another CBLAS runs one thread whatever kiln asks
   test::PrivateGemmCache cache;
   ProcessThreads two(2);
-  write(cache.file(), "kiln-gemm-tuning 2\ncpu " + gemm::cpu_identity() + "\nblas 1 9.000 -1.000 -1.000 4.500 | " +
-                          key_at_threads(kShape, 2) + "\nblas 2 3.000 -1.000 -1.000 6.000 | " +
+  write(cache.file(), "kiln-gemm-tuning 3\ncpu " + gemm::cpu_identity() + "\nblas 1 9.000 -1.000 -1.000 -1.000 4.500 | " +
+                          key_at_threads(kShape, 2) + "\nblas 2 3.000 -1.000 -1.000 -1.000 6.000 | " +
                           key_at_threads(kOther, 2) + "\nend 2\n");
   std::string err = captured_stderr([&] {
     gemm::Choice small = gemm::choose(kShape);
@@ -246,8 +247,8 @@ TEST_CASE("gemm threads: the tuning file's thread count decides and round-trips"
   CHECK(gemm::choose(kShape).threads == 1);
   CHECK(gemm::choose(kOther).threads == 2);
   const std::string text = read(cache.file());
-  CHECK(text.rfind("kiln-gemm-tuning 2\n", 0) == 0);
-  CHECK(text.find("blas 1 9.000 -1.000 -1.000 4.500 | " + key_at_threads(kShape, 2)) != std::string::npos);
+  CHECK(text.rfind("kiln-gemm-tuning 3\n", 0) == 0);
+  CHECK(text.find("blas 1 9.000 -1.000 -1.000 -1.000 4.500 | " + key_at_threads(kShape, 2)) != std::string::npos);
 }
 
 TEST_CASE("gemm threads: one thread is never measured when the process runs one", "[gemm][threads][tuning]") {
@@ -260,19 +261,26 @@ TEST_CASE("gemm threads: one thread is never measured when the process runs one"
   CHECK(c.max_threads() == 0);
 }
 
-TEST_CASE("gemm threads: a format-1 tuning file is ignored with one warning and rewritten", "[gemm][threads][tuning]") {
-  test::PrivateGemmCache cache;
-  // As kiln wrote it before thread counts: backend and three timings.
-  write(cache.file(), "kiln-gemm-tuning 1\ncpu " + gemm::cpu_identity() + "\nblas 1.000 2.000 3.000 | " +
-                          key_at_threads(kShape, kiln::threads()) + "\nend 1\n");
-  std::string err = captured_stderr([&] { CHECK(gemm::choose(kShape).reason == "measured"); });
-  CHECK(err.find("kiln: warning: ignoring the GEMM tuning file") != std::string::npos);
-  CHECK(err.find("format 1") != std::string::npos);
-  CHECK(err.find("kiln: warning:", err.find("kiln: warning:") + 1) == std::string::npos);
-  CHECK(read(cache.file()).rfind("kiln-gemm-tuning 2\n", 0) == 0);
-  gemm::reset_tuning_state();
-  std::string later = captured_stderr([&] { CHECK(gemm::choose(kShape).reason == "tuning file"); });
-  CHECK(later.empty());
+TEST_CASE("gemm threads: an older tuning file is ignored with one warning and rewritten", "[gemm][threads][tuning]") {
+  // As kiln wrote them before thread counts (format 1: backend and three
+  // timings) and before the direct backend (format 2: four timings).
+  const std::pair<std::string, std::string> older[] = {{"format 1", "kiln-gemm-tuning 1\nblas 1.000 2.000 3.000"},
+                                                       {"format 2", "kiln-gemm-tuning 2\nblas 1 1.000 2.000 3.000 4.000"}};
+  for (const auto& [format, head] : older) {
+    INFO(format);
+    test::PrivateGemmCache cache;
+    const std::size_t newline = head.find('\n');
+    write(cache.file(), head.substr(0, newline) + "\ncpu " + gemm::cpu_identity() + "\n" + head.substr(newline + 1) +
+                            " | " + key_at_threads(kShape, kiln::threads()) + "\nend 1\n");
+    std::string err = captured_stderr([&] { CHECK(gemm::choose(kShape).reason == "measured"); });
+    CHECK(err.find("kiln: warning: ignoring the GEMM tuning file") != std::string::npos);
+    CHECK(err.find(format) != std::string::npos);
+    CHECK(err.find("kiln: warning:", err.find("kiln: warning:") + 1) == std::string::npos);
+    CHECK(read(cache.file()).rfind("kiln-gemm-tuning 3\n", 0) == 0);
+    gemm::reset_tuning_state();
+    std::string later = captured_stderr([&] { CHECK(gemm::choose(kShape).reason == "tuning file"); });
+    CHECK(later.empty());
+  }
 }
 
 TEST_CASE("gemm threads: an entry without a valid thread count makes the file untrusted", "[gemm][threads][tuning]") {
@@ -280,7 +288,7 @@ TEST_CASE("gemm threads: an entry without a valid thread count makes the file un
                             "blas 1 1.000 2.000 3.000"}) {
     INFO(entry);
     test::PrivateGemmCache cache;
-    write(cache.file(), "kiln-gemm-tuning 2\ncpu " + gemm::cpu_identity() + "\n" + entry + " | " +
+    write(cache.file(), "kiln-gemm-tuning 3\ncpu " + gemm::cpu_identity() + "\n" + entry + " | " +
                             key_at_threads(kShape, kiln::threads()) + "\nend 1\n");
     std::string err = captured_stderr([&] { CHECK(gemm::choose(kShape).reason == "measured"); });
     CHECK(err.find("kiln: warning: ignoring the GEMM tuning file") != std::string::npos);

@@ -82,13 +82,14 @@ std::string read(const std::filesystem::path& path) {
   return text.str();
 }
 
-const Desc kSmall = Desc::packed(DType::f32, 4, 3, 5);
+// k = 4: every backend, direct included, has a kernel for it.
+const Desc kSmall = Desc::packed(DType::f32, 4, 3, 4);
 const Desc kOther = Desc::packed(DType::f32, 6, 2, 3, true, false);
 
 std::string valid_file(Backend small, Backend other) {
-  return "kiln-gemm-tuning 2\ncpu " + gemm::cpu_identity() + "\n" + std::string(gemm::backend_name(small)) +
-         " 1 1.000 2.000 3.000 -1.000 | " + key(kSmall) + "\n" + std::string(gemm::backend_name(other)) +
-         " 1 4.000 -1.000 5.000 -1.000 | " + key(kOther) + "\nend 2\n";
+  return "kiln-gemm-tuning 3\ncpu " + gemm::cpu_identity() + "\n" + std::string(gemm::backend_name(small)) +
+         " 1 1.000 2.000 3.000 -1.000 -1.000 | " + key(kSmall) + "\n" + std::string(gemm::backend_name(other)) +
+         " 1 4.000 -1.000 5.000 -1.000 -1.000 | " + key(kOther) + "\nend 2\n";
 }
 
 // The last backend auto may pick: the file must be able to name a non-default one.
@@ -155,7 +156,7 @@ TEST_CASE("gemm tuning: bad files are ignored with one warning and rewritten", "
   const Case cases[] = {
       {"truncated", good.substr(0, good.size() - 7), "truncated"},
       {"cut inside an entry", good.substr(0, good.find(" | ") + 5), "truncated"},
-      {"from another CPU", "kiln-gemm-tuning 2\ncpu Some Other CPU|family-model 0\n" + good.substr(good.find("\n", good.find("cpu ")) + 1),
+      {"from another CPU", "kiln-gemm-tuning 3\ncpu Some Other CPU|family-model 0\n" + good.substr(good.find("\n", good.find("cpu ")) + 1),
        "another CPU"},
       {"naming a backend this build lacks", [&] {
          std::string t = good;
@@ -214,9 +215,12 @@ TEST_CASE("gemm tuning: forced policies and the fixed rule when tuning is off", 
   {
     test::PrivateGemmCache cache;
     gemm::set_tuning(false);
-    gemm::Choice c = gemm::choose(kSmall);
+    gemm::Choice c = gemm::choose(kSmall);  // k = 4: direct has a kernel
     CHECK(c.reason == "fixed rule (tuning off)");
-    CHECK(c.backend == (gemm::backend_compiled(Backend::xsmm) ? Backend::xsmm : Backend::blas));
+    CHECK(c.backend == Backend::direct);
+    gemm::Choice wide = gemm::choose(Desc::packed(DType::f32, 4, 3, 9));  // k = 9: direct has none
+    CHECK(wide.reason == "fixed rule (tuning off)");
+    CHECK(wide.backend == (gemm::backend_compiled(Backend::xsmm) ? Backend::xsmm : Backend::blas));
     CHECK_FALSE(std::filesystem::exists(cache.file()));
   }
 }
@@ -226,6 +230,7 @@ TEST_CASE("gemm tuning: policy names and KILN_GEMM", "[gemm][tuning]") {
   CHECK(gemm::parse_policy("blas") == Policy::blas);
   CHECK(gemm::parse_policy("xsmm") == Policy::xsmm);
   CHECK(gemm::parse_policy("dnnl") == Policy::dnnl);
+  CHECK(gemm::parse_policy("direct") == Policy::direct);
   CHECK_THROWS_WITH(gemm::parse_policy("fast", "--gemm"),
                     Catch::Contains("--gemm") && Catch::Contains("'fast'") && Catch::Contains("auto, blas, xsmm, dnnl"));
   for (Policy p : {Policy::automatic, Policy::blas, Policy::xsmm, Policy::dnnl})
