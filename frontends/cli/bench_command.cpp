@@ -519,7 +519,7 @@ void run_bench(const BenchArgs& args) {
   }
   for (std::size_t i = 0; i < per_gemm.size(); ++i) {
     const GemmSpec& s = gemms[i];
-    std::snprintf(line, sizeof line, "  %-24s %-11s %5d x %5d x %5d  %c%c  %10s  %6.1f GFLOP/s  kiln: %s on %d thread%s (%s)\n",
+    std::snprintf(line, sizeof line, "  %-24s %-17s %5d x %5d x %5d  %c%c  %10s  %6.1f GFLOP/s  kiln: %s on %d thread%s (%s)\n",
                   s.node.c_str(), s.op.c_str(), s.m, s.n, s.k, s.transpose_a ? 'T' : 'N', s.transpose_b ? 'T' : 'N',
                   with_unit(per_gemm[i].median).c_str(), s.flops() / per_gemm[i].median / 1e9,
                   std::string(gemm::backend_name(choices[i].backend)).c_str(), choices[i].threads,

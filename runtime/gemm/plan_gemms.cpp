@@ -93,7 +93,9 @@ Floor gemm_floor(const std::vector<PlanGemm>& gemms, std::optional<Backend> back
   std::vector<Bound> bound;
   double flops = 0;
   for (const PlanGemm& g : gemms) {
-    std::unique_ptr<Prepared> p = try_prepare(g.desc, backend ? *backend : g.choice.backend);
+    // The chosen mix runs each GEMM on the threads its choice says.
+    std::unique_ptr<Prepared> p =
+        backend ? try_prepare(g.desc, *backend) : try_prepare(g.desc, g.choice.backend, g.choice.max_threads());
     if (!p) {
       ++f.fallbacks;
       p = try_prepare(g.desc, Backend::blas);
@@ -137,8 +139,9 @@ std::string choice_table(const std::vector<PlanGemm>& gemms) {
       else std::snprintf(t, sizeof t, " %s -", std::string(backend_name(b)).c_str());
       times += t;
     }
-    std::snprintf(line, sizeof line, "%-24s %-28s %-5s %-32s%s\n", g.name.c_str(), g.desc.str().c_str(),
-                  std::string(backend_name(g.choice.backend)).c_str(), g.choice.reason.c_str(), times.c_str());
+    const std::string backend = std::string(backend_name(g.choice.backend)) + "/" + std::to_string(g.choice.threads) + "t";
+    std::snprintf(line, sizeof line, "%-24s %-28s %-9s %-32s%s\n", g.name.c_str(), g.desc.str().c_str(),
+                  backend.c_str(), g.choice.reason.c_str(), times.c_str());
     out += line;
   }
   return out;
