@@ -5,11 +5,15 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "runtime/gemm/choice.hpp"
+#include "runtime/gemm/gemm.hpp"
 
 namespace kiln::test {
 
@@ -62,5 +66,56 @@ class PrivateGemmCache {
   gemm::Policy policy_before_;
   bool tuning_before_;
 };
+
+// As choice.cpp keys the tuning file's entries: the process's thread count,
+// OpenBLAS's core (from the ISA line), the shape.
+inline std::string tuning_key(const gemm::Desc& d, int threads) {
+  std::string isa = gemm::backend_isa(gemm::Backend::blas);
+  std::string core = "cblas";
+  if (std::size_t at = isa.find("; core "); at != std::string::npos) {
+    core = isa.substr(at + 7);
+    core = core.substr(0, core.find(' '));
+  }
+  return "threads=" + std::to_string(threads) + " blas=" + core + " " + d.key();
+}
+
+inline void write_text(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path) << text;
+}
+
+inline std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// What the code under test writes to stderr while `f` runs.
+template <class F>
+std::string captured_stderr(F&& f) {
+  std::fflush(stderr);
+  char path[] = "/tmp/kiln-gemm-stderr-XXXXXX";
+  int file = mkstemp(path);
+  int saved = dup(2);
+  dup2(file, 2);
+  auto restore = [&] {
+    std::fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    close(file);
+  };
+  try {
+    f();
+  } catch (...) {
+    restore();
+    std::remove(path);
+    throw;
+  }
+  restore();
+  std::string text = read_text(path);
+  std::remove(path);
+  return text;
+}
 
 }  // namespace kiln::test

@@ -24,62 +24,16 @@ using kiln::gemm::Policy;
 
 namespace {
 
-// What the code under test writes to stderr while `f` runs.
-template <class F>
-std::string captured_stderr(F&& f) {
-  std::fflush(stderr);
-  char path[] = "/tmp/kiln-gemm-stderr-XXXXXX";
-  int file = mkstemp(path);
-  int saved = dup(2);
-  dup2(file, 2);
-  try {
-    f();
-  } catch (...) {
-    std::fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    close(file);
-    std::remove(path);
-    throw;
-  }
-  std::fflush(stderr);
-  dup2(saved, 2);
-  close(saved);
-  close(file);
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::remove(path);
-  return text.str();
-}
+using kiln::test::captured_stderr;
+using kiln::test::read_text;
+using kiln::test::write_text;
+
+std::string key(const Desc& d) { return kiln::test::tuning_key(d, kiln::threads()); }
 
 std::size_t count(const std::string& text, const std::string& what) {
   std::size_t n = 0;
   for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
   return n;
-}
-
-// As choice.cpp keys its entries: threads, OpenBLAS core (from the ISA line), shape.
-std::string key(const Desc& d) {
-  std::string isa = gemm::backend_isa(Backend::blas);
-  std::string core = "cblas";
-  if (std::size_t at = isa.find("; core "); at != std::string::npos) {
-    core = isa.substr(at + 7);
-    core = core.substr(0, core.find(' '));
-  }
-  return "threads=" + std::to_string(kiln::threads()) + " blas=" + core + " " + d.key();
-}
-
-void write(const std::filesystem::path& path, const std::string& text) {
-  std::filesystem::create_directories(path.parent_path());
-  std::ofstream(path) << text;
-}
-
-std::string read(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // k = 4: every backend, direct included, has a kernel for it.
@@ -105,7 +59,7 @@ Backend last_backend() {
 TEST_CASE("gemm tuning: the choice comes from the file when it has the shape", "[gemm][tuning]") {
   test::PrivateGemmCache cache;
   const Backend chosen = last_backend();
-  write(cache.file(), valid_file(chosen, Backend::blas));
+  write_text(cache.file(), valid_file(chosen, Backend::blas));
   std::string err = captured_stderr([&] {
     for (int round = 0; round < 3; ++round) {  // the same answer every time
       gemm::Choice c = gemm::choose(kSmall);
@@ -138,7 +92,7 @@ TEST_CASE("gemm tuning: a measured shape is saved and read back by the next proc
     ++files;
   }
   CHECK(files == 1);
-  CHECK(read(cache.file()).find(key(kSmall)) != std::string::npos);
+  CHECK(read_text(cache.file()).find(key(kSmall)) != std::string::npos);
 
   gemm::reset_tuning_state();  // as a new process would start
   gemm::Choice again = gemm::choose(kSmall);
@@ -174,7 +128,7 @@ TEST_CASE("gemm tuning: bad files are ignored with one warning and rewritten", "
   for (const Case& c : cases) {
     INFO(c.what);
     test::PrivateGemmCache cache;
-    write(cache.file(), c.text);
+    write_text(cache.file(), c.text);
     std::string err = captured_stderr([&] {
       gemm::Choice a = gemm::choose(kSmall);
       gemm::Choice b = gemm::choose(kOther);
@@ -196,7 +150,7 @@ TEST_CASE("gemm tuning: auto never picks oneDNN even from a hand-edited file", "
   CHECK_FALSE(gemm::auto_eligible(Backend::dnnl));
   if (!gemm::backend_compiled(Backend::dnnl)) return;
   test::PrivateGemmCache cache;
-  write(cache.file(), valid_file(Backend::dnnl, Backend::blas));
+  write_text(cache.file(), valid_file(Backend::dnnl, Backend::blas));
   gemm::Choice c = gemm::choose(kSmall);
   CHECK(c.backend != Backend::dnnl);
   CHECK(c.reason == "measured");
