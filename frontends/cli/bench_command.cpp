@@ -28,6 +28,7 @@
 #include "graph/error.hpp"
 #include "runtime/gemm/choice.hpp"
 #include "runtime/gemm/gemm.hpp"
+#include "runtime/gemm/plan_gemms.hpp"
 #include "runtime/kernels.hpp"
 #include "runtime/plan.hpp"
 #include "runtime/tensor.hpp"
@@ -391,6 +392,7 @@ void run_bench(const BenchArgs& args) {
   std::vector<gemm::Choice> choices;
   std::vector<Spread> per_gemm;
   std::vector<OpTime> breakdown;
+  gemm::FmaPeak fma;
   if (args.floor || args.breakdown) {
     KernelReplay kernels(*plan);
     if (args.floor) {
@@ -417,11 +419,16 @@ void run_bench(const BenchArgs& args) {
         backend_floors.push_back(f);
       }
       for (const GemmSpec& spec : gemms) choices.push_back(gemm::choose(spec.desc()));
+      fma = gemm::measure_fma_peak();
     }
     if (args.breakdown) breakdown = kernel_breakdown(kernels, args.steps);
   }
 
   const MemoryPlan& memory = plan->memory();
+  // What the GEMM flops of a step could take at most: the widest FMA's
+  // one-core peak times the threads the step may use.
+  const double peak_gflops = std::max(fma.avx512_gflops, fma.avx2_gflops) * args.threads;
+  const double step_percent_of_peak = peak_gflops > 0 ? 100.0 * flops / step_time.median / 1e9 / peak_gflops : 0;
   double step_over_floor = floor.median > 0 ? step_time.median / floor.median : 0;
   double step_over_kiln_floor = kiln_floor.median > 0 ? step_time.median / kiln_floor.median : 0;
 
@@ -476,6 +483,10 @@ void run_bench(const BenchArgs& args) {
                                {"step_over_floor", step_time.median / f.time.median},
                                {"gemms_without_a_kernel", f.fallbacks}});
       out["gemm_floor_per_backend"] = per_backend;
+      out["fma_peak"] = {{"avx512_gflops_one_core", fma.avx512_gflops},
+                         {"avx2_gflops_one_core", fma.avx2_gflops},
+                         {"threads", args.threads},
+                         {"step_percent_of_peak", step_percent_of_peak}};
     }
     if (args.breakdown) {
       nlohmann::ordered_json ops = nlohmann::ordered_json::array();
@@ -516,6 +527,11 @@ void run_bench(const BenchArgs& args) {
       if (f.fallbacks > 0) os << "; " << f.fallbacks << " GEMM" << (f.fallbacks == 1 ? "" : "s") << " through blas";
       os << "\n";
     }
+    std::snprintf(line, sizeof line,
+                  "FMA peak     %.1f GFLOP/s one core with AVX-512, %.1f with AVX2 (measured now); the step's GEMM "
+                  "flops run at %.1f%% of %d x the widest\n",
+                  fma.avx512_gflops, fma.avx2_gflops, step_percent_of_peak, args.threads);
+    os << line;
   }
   for (std::size_t i = 0; i < per_gemm.size(); ++i) {
     const GemmSpec& s = gemms[i];
@@ -561,7 +577,9 @@ void add_bench_command(CLI::App& app) {
   cmd->footer(
       "Figures: compile time (median of 5 compiles); step time min/median/max; steps/s; GFLOP/s counting\n"
       "2*m*n*k for each matmul/affine of the plan; arena, lower-bound and naive bytes; the GEMM floor: the\n"
-      "plan's matrix products alone, at the same shapes and transposes, back to back through CBLAS.\n\n"
+      "plan's matrix products alone, at the same shapes and transposes, back to back through CBLAS, through\n"
+      "the plan's own GEMM kernels and through each backend; the one-core FMA peak measured on the spot and\n"
+      "the step's GEMM GFLOP/s as a percentage of it (times --threads).\n\n"
       "Examples:\n"
       "  kiln bench mlp --batch 32 --threads 1\n"
       "  kiln bench mlp --hidden 1024,1024 --batch 1024 --threads 2 --json\n"
