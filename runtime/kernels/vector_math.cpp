@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <numeric>
 
 #define KILN_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
@@ -117,6 +118,104 @@ inline void min_max_of(const float* x, std::size_t n, float* lo, float* hi) {
 KILN_VECTOR_CLONES
 void min_max(const float* x, std::size_t n, float* lo, float* hi) { min_max_of(x, n, lo, hi); }
 
+namespace {
+
+typedef float Float8 __attribute__((vector_size(32)));
+typedef float Float4 __attribute__((vector_size(16)));
+typedef std::int32_t Int16 __attribute__((vector_size(64)));
+typedef std::int32_t Int8 __attribute__((vector_size(32)));
+typedef std::int32_t Int4 __attribute__((vector_size(16)));
+
+template <class V>
+struct LaneIndexOf;
+template <>
+struct LaneIndexOf<Float16> {
+  using Type = Int16;
+};
+template <>
+struct LaneIndexOf<Float8> {
+  using Type = Int8;
+};
+template <>
+struct LaneIndexOf<Float4> {
+  using Type = Int4;
+};
+
+// Forced inline, and the vector in place rather than returned (as load16):
+// a helper left out of line is a baseline function, and a standalone build
+// of this code whose helper took and returned vectors by value gave the
+// clones wrong maxes.
+template <class V>
+__attribute__((always_inline)) inline void max_in_every_lane(V& v) {
+  // Butterfly steps: each lane ends up with the max of all, so the result
+  // is already the splat that the spread stores need.
+  V s;
+  if constexpr (sizeof(V) == 64) {
+    s = __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+    v = s > v ? s : v;
+    s = __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11);
+    v = s > v ? s : v;
+    s = __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
+    v = s > v ? s : v;
+    s = __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
+  } else if constexpr (sizeof(V) == 32) {
+    s = __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3);
+    v = s > v ? s : v;
+    s = __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5);
+    v = s > v ? s : v;
+    s = __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6);
+  } else {
+    s = __builtin_shufflevector(v, v, 2, 3, 0, 1);
+    v = s > v ? s : v;
+    s = __builtin_shufflevector(v, v, 1, 0, 3, 2);
+  }
+  v = s > v ? s : v;
+}
+
+// For rows [0, n) of zg: shift[r] = the row's max, and spread[r·cols + j] =
+// that max for every column j, so that one flat pass can then subtract each
+// element's own row max. A row is read as vectors of V (the last one
+// starting at the row's last full-or-partial chunk, the lanes past the row
+// masked to −inf), which the input allows while the read ends within
+// `readable` floats of zg; the remaining rows (the buffer's last few) are
+// read one float at a time. The splat stores spill up to one vector past
+// a row into the next row's slots, which are written afterwards, and past
+// the last row: spread needs a vector's slack.
+template <class V>
+__attribute__((always_inline)) inline void spread_row_maxes(const float* zg, std::size_t n, std::size_t cols, std::size_t readable,
+                                                            float* shift, float* spread) {
+  using Lanes = typename LaneIndexOf<V>::Type;
+  constexpr std::size_t kWidth = sizeof(V) / sizeof(float);
+  const std::size_t tail = (cols - 1) / kWidth * kWidth;  // where the last, possibly partial, chunk starts
+  Lanes lane;
+  for (std::size_t l = 0; l < kWidth; ++l) lane[l] = static_cast<std::int32_t>(l);
+  const Lanes in_tail = lane < static_cast<std::int32_t>(cols - tail);
+  const V minus_infinity = V{} - std::numeric_limits<float>::infinity();
+  std::size_t r = 0;
+  for (; r < n && r * cols + tail + kWidth <= readable; ++r) {
+    const float* zr = zg + r * cols;
+    V v, m;
+    std::memcpy(&v, zr + tail, sizeof v);
+    m = in_tail ? v : minus_infinity;
+    for (std::size_t j = 0; j < tail; j += kWidth) {
+      std::memcpy(&v, zr + j, sizeof v);
+      m = v > m ? v : m;
+    }
+    max_in_every_lane(m);
+    shift[r] = m[0];
+    for (std::size_t j = 0; j <= tail; j += kWidth) std::memcpy(spread + r * cols + j, &m, sizeof m);
+  }
+  for (; r < n; ++r) {
+    const float* zr = zg + r * cols;
+    float m = zr[0];
+    for (std::size_t j = 1; j < cols; ++j) m = std::max(m, zr[j]);
+    shift[r] = m;
+    for (std::size_t j = 0; j < cols; ++j) spread[r * cols + j] = m;
+  }
+}
+
+}  // namespace
+
 // Groups of rows at least kGroupFloats long. A group whose logits span at
 // most kSharedShiftSpread shares one shift, its max: every row's own max is
 // then within 16 of it, so each row's largest numerator is ≥ e^−16 and
@@ -124,14 +223,21 @@ void min_max(const float* x, std::size_t n, float* lo, float* hi) { min_max_of(x
 // 71 or more below a row's max instead of 87, far below a float's digits of
 // the row's sum), and the loss's log of the row sum stays within 16 of zero,
 // so it keeps its absolute accuracy. One flat min/max pass and one flat exp
-// pass then replace a per-row max and a per-row subtraction, which do not
-// vectorise for rows of 10. A group of logits that spread further is
-// shifted row by row.
+// pass then replace the per-row maxes. A group of logits that spread further
+// is shifted row by row: each row's max from a vector or two per row
+// (spread_row_maxes; scalar max and subtraction loops over 10-wide rows cost
+// twice the exp pass), splatted into a scratch copy of the group's shape, and the same
+// flat exp pass subtracts the scratch element by element. The scratch, not
+// stores into out, carries the maxes because out may be z: a store spilling
+// past a row would overwrite the next row's logits before they are read, and
+// a later load of them would stall behind that overlapping store.
 KILN_VECTOR_CLONES
 void softmax_numerators(const float* z, std::size_t rows, std::size_t cols, float* out, float* shift) {
   constexpr std::size_t kGroupFloats = 128;
   constexpr float kSharedShiftSpread = 16.0f;
   const std::size_t group = std::max<std::size_t>(1, (kGroupFloats + cols - 1) / cols);
+  // A group of more than one row is under 2·kGroupFloats floats (cols < kGroupFloats).
+  alignas(64) float spread[2 * kGroupFloats + 16];
   for (std::size_t r0 = 0; r0 < rows; r0 += group) {
     const std::size_t n = std::min(group, rows - r0);
     const float* zg = z + r0 * cols;
@@ -143,14 +249,18 @@ void softmax_numerators(const float* z, std::size_t rows, std::size_t cols, floa
       for (std::size_t i = 0; i < n * cols; ++i) og[i] = exp_one(zg[i] - hi);
       continue;
     }
-    for (std::size_t r = 0; r < n; ++r) {
-      float m = zg[r * cols];
-      for (std::size_t j = 1; j < cols; ++j) m = std::max(m, zg[r * cols + j]);
-      shift[r0 + r] = m;
-    }
-    for (std::size_t r = 0; r < n; ++r)
-      for (std::size_t j = 0; j < cols; ++j) og[r * cols + j] = zg[r * cols + j] - shift[r0 + r];
-    for (std::size_t i = 0; i < n * cols; ++i) og[i] = exp_one(og[i]);
+    // The narrowest vector that holds a row wastes the fewest lanes. Vectors
+    // of 16 only where the running clone is the AVX-512 one: the AVX2 clone
+    // turned their shuffles and selects into scalar code, twice as slow as
+    // the scalar loop for rows of 10, where rows in vectors of 8 match it.
+    const std::size_t readable = (rows - r0) * cols;
+    if (cols <= 4)
+      spread_row_maxes<Float4>(zg, n, cols, readable, shift + r0, spread);
+    else if (cols <= 8 || !__builtin_cpu_supports("avx512f"))
+      spread_row_maxes<Float8>(zg, n, cols, readable, shift + r0, spread);
+    else
+      spread_row_maxes<Float16>(zg, n, cols, readable, shift + r0, spread);
+    for (std::size_t i = 0; i < n * cols; ++i) og[i] = exp_one(zg[i] - spread[i]);
   }
 }
 

@@ -2,10 +2,13 @@
 // vector_math.hpp) against libm in double: exp and log across their ranges,
 // the edge values, and the row and column helpers against plain loops.
 #include <catch2/catch.hpp>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -100,7 +103,7 @@ std::vector<float> mixed_logits(std::size_t rows, std::size_t cols) {
 }  // namespace
 
 TEST_CASE("softmax numerators give each row's softmax to float precision, in place too", "[runtime][kernels][vector_math]") {
-  for (std::size_t cols : {1u, 3u, 10u, 17u, 130u}) {
+  for (std::size_t cols : {1u, 3u, 5u, 8u, 10u, 16u, 17u, 40u, 130u}) {
     const std::size_t rows = 300;
     const std::vector<float> z = mixed_logits(rows, cols);
     for (bool in_place : {false, true}) {
@@ -128,6 +131,69 @@ TEST_CASE("softmax numerators give each row's softmax to float precision, in pla
       }
     }
   }
+}
+
+namespace {
+
+// n floats ending exactly where an inaccessible page begins: a kernel that
+// reads or writes one float past them faults, and the test with it.
+class GuardedFloats {
+ public:
+  explicit GuardedFloats(std::size_t n) : n_(n) {
+    const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    const std::size_t data_pages = (n * sizeof(float) + page - 1) / page;
+    bytes_ = (data_pages + 1) * page;
+    void* at = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(at != MAP_FAILED);
+    base_ = static_cast<char*>(at);
+    REQUIRE(mprotect(base_ + data_pages * page, page, PROT_NONE) == 0);
+    data_ = reinterpret_cast<float*>(base_ + data_pages * page) - n;
+  }
+  ~GuardedFloats() { munmap(base_, bytes_); }
+  GuardedFloats(const GuardedFloats&) = delete;
+  GuardedFloats& operator=(const GuardedFloats&) = delete;
+  float* data() { return data_; }
+  std::size_t size() const { return n_; }
+
+ private:
+  std::size_t n_, bytes_;
+  char* base_;
+  float* data_;
+};
+
+}  // namespace
+
+TEST_CASE("softmax numerators shift rows that spread by exactly their own max, touching only their rows",
+          "[runtime][kernels][vector_math]") {
+  // Odd and even rows 40 apart, so every group of rows spreads too far to
+  // share a shift and every row takes the per-row path; the rows near the
+  // buffer's end, which a whole vector would overrun, included.
+  std::vector<std::size_t> widths;
+  for (std::size_t cols = 1; cols <= 17; ++cols) widths.push_back(cols);
+  for (std::size_t cols : {24u, 31u, 32u, 33u, 40u, 100u, 127u}) widths.push_back(cols);
+  for (std::size_t cols : widths)
+    for (std::size_t rows : {1u, 2u, 3u, 13u, 37u, 301u})
+      for (bool in_place : {false, true}) {
+        std::vector<float> z(rows * cols);
+        for (std::size_t r = 0; r < rows; ++r)
+          for (std::size_t j = 0; j < cols; ++j)
+            z[r * cols + j] = static_cast<float>(std::sin(0.71 * static_cast<double>(r * cols + j)) * 5 + (r % 2 == 1 ? 40.0 : 0.0));
+        GuardedFloats input(z.size()), output(z.size());
+        std::memcpy(input.data(), z.data(), z.size() * sizeof(float));
+        float* out = in_place ? input.data() : output.data();
+        std::vector<float> shift(rows, -1.0f);
+        kiln::kernels::detail::softmax_numerators(input.data(), rows, cols, out, shift.data());
+        if (!in_place) CHECK(std::memcmp(input.data(), z.data(), z.size() * sizeof(float)) == 0);
+        for (std::size_t r = 0; r < rows; ++r) {
+          const float* zr = z.data() + r * cols;
+          const float row_max = *std::max_element(zr, zr + cols);
+          std::vector<float> want(cols);
+          kiln::kernels::detail::exp_shifted(zr, cols, row_max, want.data());
+          INFO("cols " << cols << " rows " << rows << " row " << r << (in_place ? " in place" : ""));
+          CHECK(shift[r] == row_max);
+          CHECK(std::memcmp(out + r * cols, want.data(), cols * sizeof(float)) == 0);
+        }
+      }
 }
 
 TEST_CASE("column sums agree with a plain loop for every width", "[runtime][kernels][vector_math]") {
