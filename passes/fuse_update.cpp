@@ -40,8 +40,12 @@ std::optional<Foldable> foldable(const Graph& g, NodeId u) {
   } else if (g[gradient].op != OpKind::matmul) {
     return std::nullopt;
   }
-  const std::vector<NodeId> operands = g.inputs(f.product);
-  if (std::find(operands.begin(), operands.end(), p) != operands.end()) return std::nullopt;
+  // A param operand stays out: its own update would then have to wait for
+  // this one and, when that param's gradient reads P in turn (M = U·V: each
+  // weight's gradient reads the other weight), the two updates could not be
+  // ordered at all. The seed models' products read inputs and activations.
+  for (NodeId operand : g.inputs(f.product))
+    if (g[operand].op == OpKind::param) return std::nullopt;
   return f;
 }
 

@@ -83,7 +83,11 @@ Plan compile(const Graph& g, const PlanOptions& options, std::shared_ptr<ParamSt
   std::vector<PassStats> stats = std::move(compiled.stats);
   if (options.optimizer) {
     graph = with_optimizer(graph, options, stats, verify_each);
-    if (options.compile.fuse) graph = with_fused_updates(graph, options, stats, verify_each);
+    // Not when checking numerics: each node's output is checked after it runs,
+    // and a weight gradient folded into its update would be seen only once
+    // it had been written into the param.
+    if (options.compile.fuse && !options.check_numerics)
+      graph = with_fused_updates(graph, options, stats, verify_each);
   }
 
   ScheduleOptions schedule_options;

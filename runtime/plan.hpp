@@ -35,7 +35,9 @@ struct PlanOptions {
   std::size_t max_memory_bytes = 0;
   // Check every node's output for NaN/Inf after its kernel runs and throw
   // kiln::Error at the first bad node (its op, each input's range, the step).
-  // Off: the step loop does no per-node work for it.
+  // Off: the step loop does no per-node work for it. On at compile time, SGD
+  // weight gradients are not folded into their updates (fuse_update), so a
+  // bad gradient is caught before it reaches its param.
   bool check_numerics = false;
   // Check the loss right after the node that computes it and throw
   // NonFiniteLoss, before any update, when it is NaN or infinite. Tests that

@@ -431,7 +431,8 @@ void add_train_command(CLI::App& app) {
   cmd->add_flag("--standardize", args->standardize, "standardise features (mean/std of the training rows)");
   cmd->add_option("--hidden", args->hidden, "hidden layer sizes of a built-in model, e.g. 100,200")->type_name("N,N");
   cmd->add_flag("--check-numerics", args->check_numerics,
-                "check every node's output for NaN/Inf each step and stop at the first bad one");
+                "check every node's output for NaN/Inf each step and stop at the first bad one (SGD weight "
+                "gradients then stay separate nodes, checked before their update)");
   cmd->add_option("--max-memory", args->max_memory,
                   "refuse a plan that needs more (arena + params + optimizer state): bytes, or with K, M, G, T "
                   "(binary), e.g. 512M; default half of physical memory")

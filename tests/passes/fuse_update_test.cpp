@@ -191,3 +191,24 @@ TEST_CASE("fuse_update does not fold a product that reads its param or is read e
     CHECK_FALSE(out.find("product"));
   }
 }
+
+TEST_CASE("fuse_update leaves a product of two params unfolded so that the updates can be ordered",
+          "[fuse_update]") {
+  // W = U·V (a low-rank layer): U's gradient dW·Vᵀ reads V and V's gradient
+  // Uᵀ·dW reads U. Folded, each update would have to run before the other.
+  Builder b;
+  auto x = b.input("x", {16, 8});
+  auto y = b.labels("y", 16, 3);
+  auto u = b.param("U", {8, 4}, Init::normal(0.1));
+  auto v = b.param("V", {4, 3}, Init::normal(0.1));
+  auto w = matmul(u, v, false, false, "W");
+  b.set_loss(softmax_cross_entropy(matmul(x, w, false, false, "logits"), y, "loss"));
+  OptimizerOptions o;
+  o.lr = 0.1;
+  Graph g = append_optimizer(run_pipeline(b.graph(), CompileOptions{}).graph, o);
+  PassStats stats;
+  Graph out = fused(g, stats);
+  CHECK(folded_params(out).empty());
+  const std::vector<NodeId> order = schedule(out);
+  verify_schedule(out, order);
+}
