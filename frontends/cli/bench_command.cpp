@@ -118,7 +118,9 @@ struct GemmSpec {
   DType dtype = DType::f32;
   int m = 0, n = 0, k = 0, lda = 0, ldb = 0;
   bool transpose_a = false, transpose_b = false;
-  float beta = 0;
+  // Doubles, as the plan's kernel table keeps them: the tuning key prints
+  // them in full, so a float beta would name another shape than the plan's.
+  double beta = 0;
   double alpha = 1;  // for choose() only: −lr in a folded SGD update
   double flops() const { return 2.0 * m * n * k; }
   // As the plan's kernel table describes it to the GEMM backends (affine's
@@ -160,10 +162,10 @@ std::vector<GemmSpec> plan_gemms(const Plan& plan) {
     s.n = static_cast<int>(s.transpose_b ? b[0] : b[1]);
     s.lda = static_cast<int>(a[1]);
     s.ldb = static_cast<int>(b[1]);
-    s.beta = affine ? 1.0f : 0.0f;
+    s.beta = affine ? 1.0 : 0.0;
     if (folded_update) {
       s.alpha = -node.attrs.lr;
-      s.beta = static_cast<float>(1.0 - node.attrs.lr * node.attrs.weight_decay);
+      s.beta = 1.0 - node.attrs.lr * node.attrs.weight_decay;
     }
     gemms.push_back(s);
   }
@@ -197,7 +199,8 @@ class GemmReplay {
       cblas_dgemm(CblasRowMajor, ta, tb, s.m, s.n, s.k, 1.0, p, s.lda, p + a, s.ldb, s.beta, p + a + b, s.n);
     } else {
       float* p = buffers_[i].data<float>();
-      cblas_sgemm(CblasRowMajor, ta, tb, s.m, s.n, s.k, 1.0f, p, s.lda, p + a, s.ldb, s.beta, p + a + b, s.n);
+      cblas_sgemm(CblasRowMajor, ta, tb, s.m, s.n, s.k, 1.0f, p, s.lda, p + a, s.ldb, static_cast<float>(s.beta),
+                  p + a + b, s.n);
     }
   }
   void run_all() {

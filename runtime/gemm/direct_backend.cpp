@@ -37,7 +37,8 @@ struct SmallK {
 // One row of C: start(j) + Σ_kk a[kk]·b[kk][j], then ReLU. K is a constant
 // so that the sum unrolls into one pass.
 template <std::size_t K, class Start>
-__attribute__((always_inline)) inline void row(const SmallK& s, const float* a, float* __restrict__ c, Start start) {
+// c is not __restrict__: start() may read it (beta·C).
+__attribute__((always_inline)) inline void row(const SmallK& s, const float* a, float* c, Start start) {
   const float* __restrict__ b = s.b;
   const std::size_t n = s.n;
   for (std::size_t j = 0; j < n; ++j) {
