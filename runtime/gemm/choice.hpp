@@ -50,10 +50,10 @@ bool tuning();
 
 struct Choice {
   Backend backend = Backend::blas;
-  // The threads each call runs on. xsmm: 1. blas: 1 when it measured faster
-  // on one thread than on kiln::threads() (OpenBLAS's hand-off to its other
-  // threads costs more than a small product gains), else kiln::threads() as
-  // it was when chosen. The plan's GEMMs run in a fixed order, so which
+  // The threads each call runs on. xsmm and direct: 1. blas: 1 when on one
+  // thread it measured at least 10 % faster than every other candidate
+  // (OpenBLAS's hand-off to its other threads costs more than a small
+  // product gains), else kiln::threads() as it was when chosen. The plan's GEMMs run in a fixed order, so which
   // count each call gets is fixed too.
   int threads = 1;
   // Why, in a few words: "measured", "tuning file", "forced by policy xsmm",

@@ -41,7 +41,8 @@ void row_max(const float* x, std::size_t rows, std::size_t cols, float* out);
 void row_sum(const float* x, std::size_t rows, std::size_t cols, float* out);
 void scale_rows(float* x, std::size_t rows, std::size_t cols, const float* factor);
 
-// out[j] = Σ over the rows of x[r, j] (a bias gradient), for any width:
+// out[j] = Σ over the rows of x[r, j] (a bias gradient), for any width
+// (rows, cols ≥ 1):
 // narrow matrices are summed as a flat array into a period of whole rows.
 void column_sum(const float* x, std::size_t rows, std::size_t cols, float* out);
 
