@@ -79,12 +79,15 @@ inline std::string tuning_key(const gemm::Desc& d, int threads) {
   return "threads=" + std::to_string(threads) + " blas=" + core + " " + d.key();
 }
 
-inline void write_text(const std::filesystem::path& path, const std::string& text) {
+// Named apart from tests/cli/process.hpp's read_text/write_text: two inline
+// functions of one name in kiln::test would break the one-definition rule
+// (the linker keeps either one, and that one does not create folders).
+inline void write_file_creating_folders(const std::filesystem::path& path, const std::string& text) {
   std::filesystem::create_directories(path.parent_path());
   std::ofstream(path) << text;
 }
 
-inline std::string read_text(const std::filesystem::path& path) {
+inline std::string read_whole_file(const std::filesystem::path& path) {
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
@@ -113,7 +116,7 @@ std::string captured_stderr(F&& f) {
     throw;
   }
   restore();
-  std::string text = read_text(path);
+  std::string text = read_whole_file(path);
   std::remove(path);
   return text;
 }

@@ -162,8 +162,8 @@ TEST_CASE("gemm threads: blas on one thread allocates nothing while the process 
 namespace {
 
 using kiln::test::captured_stderr;
-using kiln::test::read_text;
-using kiln::test::write_text;
+using kiln::test::read_whole_file;
+using kiln::test::write_file_creating_folders;
 
 std::string key_at_threads(const Desc& d, int threads) { return kiln::test::tuning_key(d, threads); }
 
@@ -176,7 +176,7 @@ TEST_CASE("gemm threads: the tuning file's thread count decides and round-trips"
   if (!openblas_get_num_threads) return;  // another CBLAS runs one thread whatever kiln asks
   test::PrivateGemmCache cache;
   ProcessThreads two(2);
-  write_text(cache.file(), "kiln-gemm-tuning 3\ncpu " + gemm::cpu_identity() + "\nblas 1 9.000 -1.000 -1.000 -1.000 4.500 | " +
+  write_file_creating_folders(cache.file(), "kiln-gemm-tuning 3\ncpu " + gemm::cpu_identity() + "\nblas 1 9.000 -1.000 -1.000 -1.000 4.500 | " +
                           key_at_threads(kShape, 2) + "\nblas 2 3.000 -1.000 -1.000 -1.000 6.000 | " +
                           key_at_threads(kOther, 2) + "\nend 2\n");
   std::string err = captured_stderr([&] {
@@ -213,7 +213,7 @@ TEST_CASE("gemm threads: the tuning file's thread count decides and round-trips"
   CHECK(again.blas_one_thread_us == Approx(measured.blas_one_thread_us).margin(0.001));
   CHECK(gemm::choose(kShape).threads == 1);
   CHECK(gemm::choose(kOther).threads == 2);
-  const std::string text = read_text(cache.file());
+  const std::string text = read_whole_file(cache.file());
   CHECK(text.rfind("kiln-gemm-tuning 3\n", 0) == 0);
   CHECK(text.find("blas 1 9.000 -1.000 -1.000 -1.000 4.500 | " + key_at_threads(kShape, 2)) != std::string::npos);
 }
@@ -237,13 +237,13 @@ TEST_CASE("gemm threads: an older tuning file is ignored with one warning and re
     INFO(format);
     test::PrivateGemmCache cache;
     const std::size_t newline = head.find('\n');
-    write_text(cache.file(), head.substr(0, newline) + "\ncpu " + gemm::cpu_identity() + "\n" + head.substr(newline + 1) +
+    write_file_creating_folders(cache.file(), head.substr(0, newline) + "\ncpu " + gemm::cpu_identity() + "\n" + head.substr(newline + 1) +
                             " | " + key_at_threads(kShape, kiln::threads()) + "\nend 1\n");
     std::string err = captured_stderr([&] { CHECK(gemm::choose(kShape).reason == "measured"); });
     CHECK(err.find("kiln: warning: ignoring the GEMM tuning file") != std::string::npos);
     CHECK(err.find(format) != std::string::npos);
     CHECK(err.find("kiln: warning:", err.find("kiln: warning:") + 1) == std::string::npos);
-    CHECK(read_text(cache.file()).rfind("kiln-gemm-tuning 3\n", 0) == 0);
+    CHECK(read_whole_file(cache.file()).rfind("kiln-gemm-tuning 3\n", 0) == 0);
     gemm::reset_tuning_state();
     std::string later = captured_stderr([&] { CHECK(gemm::choose(kShape).reason == "tuning file"); });
     CHECK(later.empty());
@@ -255,7 +255,7 @@ TEST_CASE("gemm threads: an entry without a valid thread count makes the file un
                             "blas 1 1.000 2.000 3.000"}) {
     INFO(entry);
     test::PrivateGemmCache cache;
-    write_text(cache.file(), "kiln-gemm-tuning 3\ncpu " + gemm::cpu_identity() + "\n" + entry + " | " +
+    write_file_creating_folders(cache.file(), "kiln-gemm-tuning 3\ncpu " + gemm::cpu_identity() + "\n" + entry + " | " +
                             key_at_threads(kShape, kiln::threads()) + "\nend 1\n");
     std::string err = captured_stderr([&] { CHECK(gemm::choose(kShape).reason == "measured"); });
     CHECK(err.find("kiln: warning: ignoring the GEMM tuning file") != std::string::npos);

@@ -25,8 +25,8 @@ using kiln::gemm::Policy;
 namespace {
 
 using kiln::test::captured_stderr;
-using kiln::test::read_text;
-using kiln::test::write_text;
+using kiln::test::read_whole_file;
+using kiln::test::write_file_creating_folders;
 
 std::string key(const Desc& d) { return kiln::test::tuning_key(d, kiln::threads()); }
 
@@ -59,7 +59,7 @@ Backend last_backend() {
 TEST_CASE("gemm tuning: the choice comes from the file when it has the shape", "[gemm][tuning]") {
   test::PrivateGemmCache cache;
   const Backend chosen = last_backend();
-  write_text(cache.file(), valid_file(chosen, Backend::blas));
+  write_file_creating_folders(cache.file(), valid_file(chosen, Backend::blas));
   std::string err = captured_stderr([&] {
     for (int round = 0; round < 3; ++round) {  // the same answer every time
       gemm::Choice c = gemm::choose(kSmall);
@@ -92,7 +92,7 @@ TEST_CASE("gemm tuning: a measured shape is saved and read back by the next proc
     ++files;
   }
   CHECK(files == 1);
-  CHECK(read_text(cache.file()).find(key(kSmall)) != std::string::npos);
+  CHECK(read_whole_file(cache.file()).find(key(kSmall)) != std::string::npos);
 
   gemm::reset_tuning_state();  // as a new process would start
   gemm::Choice again = gemm::choose(kSmall);
@@ -128,7 +128,7 @@ TEST_CASE("gemm tuning: bad files are ignored with one warning and rewritten", "
   for (const Case& c : cases) {
     INFO(c.what);
     test::PrivateGemmCache cache;
-    write_text(cache.file(), c.text);
+    write_file_creating_folders(cache.file(), c.text);
     std::string err = captured_stderr([&] {
       gemm::Choice a = gemm::choose(kSmall);
       gemm::Choice b = gemm::choose(kOther);
@@ -150,7 +150,7 @@ TEST_CASE("gemm tuning: auto never picks oneDNN even from a hand-edited file", "
   CHECK_FALSE(gemm::auto_eligible(Backend::dnnl));
   if (!gemm::backend_compiled(Backend::dnnl)) return;
   test::PrivateGemmCache cache;
-  write_text(cache.file(), valid_file(Backend::dnnl, Backend::blas));
+  write_file_creating_folders(cache.file(), valid_file(Backend::dnnl, Backend::blas));
   gemm::Choice c = gemm::choose(kSmall);
   CHECK(c.backend != Backend::dnnl);
   CHECK(c.reason == "measured");
