@@ -3,6 +3,7 @@
 
 #include "graph/error.hpp"
 #include "runtime/gemm/choice.hpp"
+#include "runtime/gemm/plan_gemms.hpp"
 #include "runtime/kernels.hpp"
 #include "runtime/kernels/kernel_list.hpp"
 
@@ -40,30 +41,14 @@ void set_input(KernelCall& c, int k, const TensorRef& t) {
   c.in_dtype[k] = t.dtype;
 }
 
-// The GEMM a matmul / affine / affine_relu call makes, prepared now on the
-// backend chosen for its shape, so the kernel only runs it.
+// The GEMM a matmul / affine / affine_relu / sgd_matmul_update call makes,
+// prepared now on the backend chosen for its shape, so the kernel only runs it.
 void prepare_gemm(OpKind op, KernelCall& c) {
-  const bool folded_update = op == OpKind::sgd_matmul_update;
-  if (op != OpKind::matmul && op != OpKind::affine && op != OpKind::affine_relu && !folded_update) return;
-  if (c.dtype != DType::f32 && c.dtype != DType::f64) return;
-  // sgd_matmul_update(P, A, B): its GEMM's operands come after the param.
-  const int first = folded_update ? 1 : 0;
-  const Shape& a = *c.in_shape[first];
-  const Shape& b = *c.in_shape[first + 1];
-  if (a.rank() != 2 || b.rank() != 2) return;
-  gemm::Desc d;
-  if (op == OpKind::matmul || folded_update) {
-    d = gemm::Desc::packed(c.dtype, c.attrs->transpose_a ? a[1] : a[0], c.attrs->transpose_b ? b[0] : b[1],
-                           c.attrs->transpose_a ? a[0] : a[1], c.attrs->transpose_a, c.attrs->transpose_b);
-    if (folded_update) {
-      d.alpha = -c.attrs->lr;
-      d.beta = 1.0 - c.attrs->lr * c.attrs->weight_decay;
-    }
-  } else {
-    d = gemm::Desc::packed(c.dtype, a[0], b[1], a[1]);
-    d.epilogue = op == OpKind::affine_relu ? gemm::Epilogue::bias_relu : gemm::Epilogue::bias;
-  }
-  std::shared_ptr<const gemm::Prepared> prepared = gemm::prepare_chosen(d);
+  const int first = gemm::first_gemm_operand(op);
+  if (!c.in_shape[first] || !c.in_shape[first + 1]) return;
+  std::optional<gemm::Desc> d = gemm::node_gemm_desc(op, c.dtype, *c.in_shape[first], *c.in_shape[first + 1], *c.attrs);
+  if (!d) return;
+  std::shared_ptr<const gemm::Prepared> prepared = gemm::prepare_chosen(*d);
   c.gemm = prepared.get();
   c.gemm_owner = std::move(prepared);
 }

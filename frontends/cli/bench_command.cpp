@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -118,24 +119,14 @@ struct GemmSpec {
   DType dtype = DType::f32;
   int m = 0, n = 0, k = 0, lda = 0, ldb = 0;
   bool transpose_a = false, transpose_b = false;
-  // Doubles, as the plan's kernel table keeps them: the tuning key prints
-  // them in full, so a float beta would name another shape than the plan's.
+  // The CBLAS replay's beta: 1 for affine (its bias already in C), else the
+  // plan's (1 − lr·wd for a folded SGD update).
   double beta = 0;
-  double alpha = 1;  // for choose() only: −lr in a folded SGD update
   double flops() const { return 2.0 * m * n * k; }
-  // As the plan's kernel table describes it to the GEMM backends (affine's
-  // bias, and ReLU, as the epilogue; a folded update's alpha and beta), so
-  // choose() gives the plan's choice.
-  gemm::Desc desc() const {
-    gemm::Desc d = gemm::Desc::packed(dtype, m, n, k, transpose_a, transpose_b);
-    if (op == "affine") d.epilogue = gemm::Epilogue::bias;
-    if (op == "affine_relu") d.epilogue = gemm::Epilogue::bias_relu;
-    if (op == "sgd_matmul_update") {
-      d.alpha = alpha;
-      d.beta = beta;
-    }
-    return d;
-  }
+  // As the plan's kernel table describes it to the GEMM backends
+  // (gemm::node_gemm_desc), so choose() gives the plan's choice.
+  const gemm::Desc& desc() const { return plan_desc; }
+  gemm::Desc plan_desc;
 };
 
 std::vector<GemmSpec> plan_gemms(const Plan& plan) {
@@ -143,30 +134,25 @@ std::vector<GemmSpec> plan_gemms(const Plan& plan) {
   std::vector<GemmSpec> gemms;
   for (NodeId id : plan.order()) {
     const Node& node = g[id];
-    bool affine = node.op == OpKind::affine || node.op == OpKind::affine_relu;
-    // sgd_matmul_update(P, A, B): the weight gradient's GEMM, accumulating into P.
-    bool folded_update = node.op == OpKind::sgd_matmul_update;
-    if (node.op != OpKind::matmul && !affine && !folded_update) continue;
-    std::vector<NodeId> in = g.inputs(id);
-    if (folded_update) in.erase(in.begin());
-    const Shape& a = g[in[0]].shape;
-    const Shape& b = g[in[1]].shape;
+    const std::vector<NodeId>& in = g.inputs(id);
+    const std::size_t first = static_cast<std::size_t>(gemm::first_gemm_operand(node.op));
+    if (in.size() < first + 2) continue;
+    const std::optional<gemm::Desc> d =
+        gemm::node_gemm_desc(node.op, node.dtype, g[in[first]].shape, g[in[first + 1]].shape, node.attrs);
+    if (!d) continue;
     GemmSpec s;
     s.node = node.name;
     s.op = std::string(op_name(node.op));
-    s.dtype = node.dtype;
-    s.transpose_a = !affine && node.attrs.transpose_a;
-    s.transpose_b = !affine && node.attrs.transpose_b;
-    s.m = static_cast<int>(s.transpose_a ? a[1] : a[0]);
-    s.k = static_cast<int>(s.transpose_a ? a[0] : a[1]);
-    s.n = static_cast<int>(s.transpose_b ? b[0] : b[1]);
-    s.lda = static_cast<int>(a[1]);
-    s.ldb = static_cast<int>(b[1]);
-    s.beta = affine ? 1.0 : 0.0;
-    if (folded_update) {
-      s.alpha = -node.attrs.lr;
-      s.beta = 1.0 - node.attrs.lr * node.attrs.weight_decay;
-    }
+    s.dtype = d->dtype;
+    s.transpose_a = d->transpose_a;
+    s.transpose_b = d->transpose_b;
+    s.m = static_cast<int>(d->m);
+    s.n = static_cast<int>(d->n);
+    s.k = static_cast<int>(d->k);
+    s.lda = static_cast<int>(d->lda);
+    s.ldb = static_cast<int>(d->ldb);
+    s.beta = d->epilogue != gemm::Epilogue::none ? 1.0 : d->beta;
+    s.plan_desc = *d;
     gemms.push_back(s);
   }
   return gemms;

@@ -12,30 +12,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The Desc bind_kernel() builds for the node (runtime/kernel_table.cpp).
 std::optional<Desc> desc_of(const Graph& g, NodeId id) {
   const Node& n = g[id];
-  const bool folded_update = n.op == OpKind::sgd_matmul_update;
-  if (n.op != OpKind::matmul && n.op != OpKind::affine && n.op != OpKind::affine_relu && !folded_update)
-    return std::nullopt;
-  if (n.dtype != DType::f32 && n.dtype != DType::f64) return std::nullopt;
   const std::vector<NodeId>& in = g.inputs(id);
-  const std::size_t first = folded_update ? 1 : 0;  // after the param it accumulates into
-  const Shape& a = g[in[first]].shape;
-  const Shape& b = g[in[first + 1]].shape;
-  if (a.rank() != 2 || b.rank() != 2) return std::nullopt;
-  if (n.op == OpKind::matmul || folded_update) {
-    const bool ta = n.attrs.transpose_a, tb = n.attrs.transpose_b;
-    Desc d = Desc::packed(n.dtype, ta ? a[1] : a[0], tb ? b[0] : b[1], ta ? a[0] : a[1], ta, tb);
-    if (folded_update) {
-      d.alpha = -n.attrs.lr;
-      d.beta = 1.0 - n.attrs.lr * n.attrs.weight_decay;
-    }
-    return d;
-  }
-  Desc d = Desc::packed(n.dtype, a[0], b[1], a[1]);
-  d.epilogue = n.op == OpKind::affine_relu ? Epilogue::bias_relu : Epilogue::bias;
-  return d;
+  const std::size_t first = static_cast<std::size_t>(first_gemm_operand(n.op));
+  if (in.size() < first + 2) return std::nullopt;
+  return node_gemm_desc(n.op, n.dtype, g[in[first]].shape, g[in[first + 1]].shape, n.attrs);
 }
 
 struct Bound {
@@ -75,6 +57,26 @@ Bound bind_scratch(std::unique_ptr<Prepared> p) {
 }
 
 }  // namespace
+
+std::optional<Desc> node_gemm_desc(OpKind op, DType dtype, const Shape& a, const Shape& b, const Attrs& attrs) {
+  const bool folded_update = op == OpKind::sgd_matmul_update;
+  if (op != OpKind::matmul && op != OpKind::affine && op != OpKind::affine_relu && !folded_update)
+    return std::nullopt;
+  if (dtype != DType::f32 && dtype != DType::f64) return std::nullopt;
+  if (a.rank() != 2 || b.rank() != 2) return std::nullopt;
+  if (op == OpKind::matmul || folded_update) {
+    const bool ta = attrs.transpose_a, tb = attrs.transpose_b;
+    Desc d = Desc::packed(dtype, ta ? a[1] : a[0], tb ? b[0] : b[1], ta ? a[0] : a[1], ta, tb);
+    if (folded_update) {
+      d.alpha = -attrs.lr;
+      d.beta = 1.0 - attrs.lr * attrs.weight_decay;
+    }
+    return d;
+  }
+  Desc d = Desc::packed(dtype, a[0], b[1], a[1]);
+  d.epilogue = op == OpKind::affine_relu ? Epilogue::bias_relu : Epilogue::bias;
+  return d;
+}
 
 std::vector<PlanGemm> plan_gemms(const Plan& plan) {
   std::vector<PlanGemm> out;

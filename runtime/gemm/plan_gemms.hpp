@@ -15,6 +15,17 @@ class Plan;
 
 namespace kiln::gemm {
 
+// The GEMM a matmul, affine, affine_relu or sgd_matmul_update call runs,
+// given the shapes of its two product operands (inputs 0 and 1; 1 and 2 for
+// sgd_matmul_update, after the param it accumulates into): transposes from
+// the attrs, bias (+ ReLU) as the affine ops' epilogue, alpha = −lr and
+// beta = 1 − lr·wd for the folded update. nullopt for any other op, a dtype
+// other than f32/f64, or operands that are not matrices. The one description
+// the kernel table prepares and the reports time.
+std::optional<Desc> node_gemm_desc(OpKind op, DType dtype, const Shape& a, const Shape& b, const Attrs& attrs);
+// The input index of a GEMM op's first product operand (1 for sgd_matmul_update).
+inline int first_gemm_operand(OpKind op) { return op == OpKind::sgd_matmul_update ? 1 : 0; }
+
 struct PlanGemm {
   NodeId node = 0;
   std::string name;  // the node's name
