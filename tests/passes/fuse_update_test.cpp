@@ -152,41 +152,43 @@ TEST_CASE("fuse_update: a weight decay term in the loss joins the update's weigh
   CHECK(kept_stats.count_of("sgd_matmul_update") == 1);
 }
 
-TEST_CASE("fuse_update does not fold a product that reads its param or is read elsewhere",
-          "[fuse_update]") {
-  Attrs sgd;
-  sgd.lr = 0.1;
-  SECTION("the product reads the param it would overwrite") {
+namespace {
+
+// W [3, 3], x [3, 3] and a hand-built sgd_update(W, product): the product
+// reads W or only x, and the loss sums the product (a second reader) or x.
+struct HandBuiltUpdate {
+  bool product_reads_param = false;
+  bool loss_reads_product = false;
+  Graph graph() const {
+    Attrs sgd;
+    sgd.lr = 0.1;
     Builder b;
     auto w = b.param("W", {3, 3});
     auto x = b.input("x", {3, 3});
-    auto product = b.op(OpKind::matmul, {w, x}, {}, "product");
-    b.set_loss(sum(x, std::nullopt, "loss"));
+    auto product = b.op(OpKind::matmul, {product_reads_param ? w : x, x}, {}, "product");
+    b.set_loss(sum(loss_reads_product ? product : x, std::nullopt, "loss"));
     b.graph().add(OpKind::sgd_update, {w.id(), product.id()}, sgd, "update/W", Role::update);
+    return b.graph();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("fuse_update does not fold a product that reads its param or is read elsewhere",
+          "[fuse_update]") {
+  SECTION("the product reads the param it would overwrite") {
     PassStats stats;
-    fused(b.graph(), stats);
+    fused(HandBuiltUpdate{.product_reads_param = true}.graph(), stats);
     CHECK(stats.fired.empty());
   }
   SECTION("the product has another reader") {
-    Builder b;
-    auto w = b.param("W", {3, 3});
-    auto x = b.input("x", {3, 3});
-    auto product = b.op(OpKind::matmul, {x, x}, {}, "product");
-    b.set_loss(sum(product, std::nullopt, "loss"));
-    b.graph().add(OpKind::sgd_update, {w.id(), product.id()}, sgd, "update/W", Role::update);
     PassStats stats;
-    fused(b.graph(), stats);
+    fused(HandBuiltUpdate{.loss_reads_product = true}.graph(), stats);
     CHECK(stats.fired.empty());
   }
   SECTION("a product nobody observes, in a hand-built update, is folded") {
-    Builder b;
-    auto w = b.param("W", {3, 3});
-    auto x = b.input("x", {3, 3});
-    auto product = b.op(OpKind::matmul, {x, x}, {}, "product");
-    b.set_loss(sum(x, std::nullopt, "loss"));
-    b.graph().add(OpKind::sgd_update, {w.id(), product.id()}, sgd, "update/W", Role::update);
     PassStats stats;
-    Graph out = fused(b.graph(), stats);
+    Graph out = fused(HandBuiltUpdate{}.graph(), stats);
     CHECK(stats.count_of("sgd_matmul_update") == 1);
     CHECK_FALSE(out.find("product"));
   }
