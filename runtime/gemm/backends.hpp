@@ -2,19 +2,38 @@
 // The backends' factories, each in its own file; not part of the public API.
 // A factory returns nullptr when it has no kernel for a (valid) Desc.
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "runtime/gemm/gemm.hpp"
 
 namespace kiln::gemm::detail {
 
-// max_threads as try_prepare takes it (0: the process setting).
+// How the blas backend hands a product to CBLAS. as_described: one call with
+// the Desc's operands. b_transposed: B is first copied, transposed, into a
+// buffer the prepared GEMM owns, and the call reads it as Bᵀ (NN becomes NT),
+// which keeps OpenBLAS off its small NN kernel where that kernel allocates.
+enum class BlasRoute : std::uint8_t { as_described, b_transposed };
+
+// max_threads as try_prepare takes it (0: the process setting). The route is
+// b_transposed where openblas_small_kernel_allocates says so for the running
+// core, else as_described; tests may name one.
 std::unique_ptr<Prepared> prepare_blas(const Desc& d, int max_threads = 0);
+std::unique_ptr<Prepared> prepare_blas(const Desc& d, int max_threads, BlasRoute route);
 std::string blas_isa();
 // OpenBLAS's running core ("Haswell", "Cooperlake"), "cblas" for another CBLAS.
 std::string blas_core();
+
+// OpenBLAS's AVX-512 cores have small-matrix kernels, and their NN kernel
+// mallocs a buffer on every call for some shapes
+// (runtime/gemm/openblas_small_matrix.cpp says which, and how that was
+// established). Pure functions of the Desc and a core name, so that they can
+// be tested on any machine.
+bool openblas_core_has_small_kernels(std::string_view core);
+bool openblas_small_kernel_allocates(const Desc& d, std::string_view core);
 
 // kiln's own loops, f32 products with k ≤ 4 (runtime/gemm/direct_backend.cpp).
 std::unique_ptr<Prepared> prepare_direct(const Desc& d);
