@@ -1,5 +1,5 @@
 // The folded SGD update (sgd_matmul_update, passes/fuse_update.hpp) trains
-// like the unfused plan: same params and losses over 50 steps, in f32 and f64,
+// like the unfused plan: same params and losses over 10 steps in f32 and 50 in f64,
 // with and without weight decay; its kernel against a double reference; and
 // what a plan says about the gradient it no longer stores.
 #include <catch2/catch.hpp>
@@ -49,6 +49,15 @@ Trained train(const std::string& model, kiln::DType dtype, double weight_decay, 
   return t;
 }
 
+// f64 over 50 steps shows the algebra is exact. In f32 the two plans round
+// differently (alpha and beta fold lr and decay into the GEMM), and over many
+// steps a ReLU that flips on one side only makes the trajectories part by
+// more than rounding, sooner or later depending on the GEMM kernels a machine
+// runs (with every GEMM forced to OpenBLAS, the MLP parted within 50 steps);
+// 10 steps still compare every update, before that can happen.
+int steps_for(kiln::DType dtype) { return dtype == kiln::DType::f32 ? 10 : 50; }
+double tolerance_for(kiln::DType dtype) { return dtype == kiln::DType::f32 ? 1e-5 : 1e-11; }
+
 }  // namespace
 
 TEST_CASE("plan: SGD with the weight-gradient GEMM folded into the update trains as the unfused plan",
@@ -57,17 +66,16 @@ TEST_CASE("plan: SGD with the weight-gradient GEMM folded into the update trains
     for (kiln::DType dtype : {kiln::DType::f32, kiln::DType::f64})
       for (double weight_decay : {0.0, 1e-2}) {
         INFO(model << " " << kiln::dtype_name(dtype) << " weight decay " << weight_decay);
-        // Rounding differs (alpha and beta fold lr and decay into the GEMM), and
-        // 50 steps of SGD amplify it a little; f64 shows the algebra is exact.
-        const double tol = dtype == kiln::DType::f32 ? 1e-5 : 1e-11;
-        const Trained folded = train(model, dtype, weight_decay, true, 50);
-        const Trained unfused = train(model, dtype, weight_decay, false, 50);
+        const double tol = tolerance_for(dtype);
+        const int steps = steps_for(dtype);
+        const Trained folded = train(model, dtype, weight_decay, true, steps);
+        const Trained unfused = train(model, dtype, weight_decay, false, steps);
         CHECK(folded.folds == (model == "mlp" ? 3 : model == "logreg" ? 1 : 2));
         CHECK(unfused.folds == 0);
         check_agrees(folded.losses, unfused.losses, tol, "losses");
         REQUIRE(folded.params.size() == unfused.params.size());
         for (const auto& [name, values] : unfused.params) check_agrees(folded.params.at(name), values, tol, name);
-        CHECK(folded.losses[45] < folded.losses[0]);  // batch 0 again: training made progress on it
+        CHECK(folded.losses[static_cast<std::size_t>(steps - 5)] < folded.losses[0]);  // batch 0 again: progress
       }
 }
 
@@ -75,9 +83,9 @@ TEST_CASE("plan: spiral-net's weight decay term in the loss folds into the updat
           "[plan][fuse_update]") {
   for (kiln::DType dtype : {kiln::DType::f32, kiln::DType::f64}) {
     INFO(kiln::dtype_name(dtype));
-    const double tol = dtype == kiln::DType::f32 ? 1e-5 : 1e-11;
-    const Trained folded = train("spiral-net", dtype, 0.0, true, 50, -1);
-    const Trained unfused = train("spiral-net", dtype, 0.0, false, 50, -1);
+    const double tol = tolerance_for(dtype);
+    const Trained folded = train("spiral-net", dtype, 0.0, true, steps_for(dtype), -1);
+    const Trained unfused = train("spiral-net", dtype, 0.0, false, steps_for(dtype), -1);
     CHECK(folded.folds == 2);
     check_agrees(folded.losses, unfused.losses, tol, "losses");
     for (const auto& [name, values] : unfused.params) check_agrees(folded.params.at(name), values, tol, name);
