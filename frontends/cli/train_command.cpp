@@ -83,10 +83,10 @@ std::int64_t parse_batch(const std::string& text, std::int64_t full) {
   return n;
 }
 
-// Evaluating every row of every split costs 0.4 to 0.7 of a training epoch
-// for each built-in model (measured with scalar exp on an AVX2 machine), so
-// every 5th epoch keeps it under a fifth of a run; a long run gets about 30
-// evaluations, as it gets about 30 printed lines.
+// Evaluating every row of every split costs 0.35 to 0.8 of a training epoch
+// for each built-in model (measured on an AVX2 machine; docs/training.md),
+// so every 5th epoch keeps it under a fifth of a run; a long run gets about
+// 30 evaluations, as it gets about 30 printed lines.
 std::int64_t default_eval_every(std::int64_t epochs) { return std::max<std::int64_t>(5, (epochs + 29) / 30); }
 
 std::int64_t parse_eval_every(const std::string& text) {

@@ -160,7 +160,7 @@ std::vector<int> evaluated_epochs(const std::vector<std::string>& log) {
   return epochs;
 }
 
-TEST_CASE("kiln train: --eval-every counts from epoch 0 across a resumed run; by default every 5th or 30 a run",
+TEST_CASE("kiln train: --eval-every counts from epoch 0 across a resumed run, by default every 5th or 30 a run",
           "[cli][train]") {
   TempDir dir;
   REQUIRE(kiln_train({"--epochs", "3", "--threads", "1", "--save", (dir / "c.st").string()}, dir).exit_code == 0);
