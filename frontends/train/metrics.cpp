@@ -1,38 +1,33 @@
 #include "frontends/train/metrics.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 #include "graph/error.hpp"
+#include "runtime/kernels/classification_metrics.hpp"
 
 namespace kiln::train {
 
 Metrics::Metrics(std::int64_t classes)
     : classes_(classes), confusion_(static_cast<std::size_t>(classes * classes), 0) {}
 
-template <class T>
-void Metrics::add_rows(const T* logits, const std::int32_t* labels, std::int64_t rows) {
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const T* z = logits + r * classes_;
-    const std::int32_t label = labels[r];
-    if (label < 0 || label >= classes_)
-      throw Error("label " + std::to_string(label) + " is outside the model's " + std::to_string(classes_) +
+void Metrics::check_labels(const std::int32_t* labels, std::int64_t rows) const {
+  for (std::int64_t r = 0; r < rows; ++r)
+    if (labels[r] < 0 || labels[r] >= classes_)
+      throw Error("label " + std::to_string(labels[r]) + " is outside the model's " + std::to_string(classes_) +
                   " classes [0, " + std::to_string(classes_) + ")");
-    std::int64_t predicted = 0;
-    for (std::int64_t c = 1; c < classes_; ++c)
-      if (z[c] > z[predicted]) predicted = c;
-    const double top = static_cast<double>(z[predicted]);
-    double sum = 0;
-    for (std::int64_t c = 0; c < classes_; ++c) sum += std::exp(static_cast<double>(z[c]) - top);
-    loss_sum_ += top + std::log(sum) - static_cast<double>(z[label]);
-    correct_ += predicted == label;
-    ++confusion_[static_cast<std::size_t>(label * classes_ + predicted)];
-  }
+}
+
+void Metrics::add(const float* logits, const std::int32_t* labels, std::int64_t rows) {
+  check_labels(labels, rows);
+  kernels::add_classification_metrics(logits, labels, rows, classes_, &loss_sum_, &correct_, confusion_.data());
   rows_ += rows;
 }
 
-void Metrics::add(const float* logits, const std::int32_t* labels, std::int64_t rows) { add_rows(logits, labels, rows); }
-void Metrics::add(const double* logits, const std::int32_t* labels, std::int64_t rows) { add_rows(logits, labels, rows); }
+void Metrics::add(const double* logits, const std::int32_t* labels, std::int64_t rows) {
+  check_labels(labels, rows);
+  kernels::add_classification_metrics(logits, labels, rows, classes_, &loss_sum_, &correct_, confusion_.data());
+  rows_ += rows;
+}
 
 double Metrics::accuracy() const { return rows_ ? static_cast<double>(correct_) / static_cast<double>(rows_) : 0.0; }
 double Metrics::mean_loss() const { return rows_ ? loss_sum_ / static_cast<double>(rows_) : 0.0; }

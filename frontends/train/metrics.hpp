@@ -1,8 +1,10 @@
 #pragma once
 // Classification metrics computed from class scores (logits) and labels:
-// accuracy, mean softmax cross-entropy and a confusion matrix. Computed in
-// double from the scores themselves, so they do not depend on how the
-// model's loss is written (penalty terms, fused or not).
+// accuracy, mean softmax cross-entropy and a confusion matrix. Computed from
+// the scores themselves, so they do not depend on how the model's loss is
+// written (penalty terms, fused or not), by the runtime's scoring kernel
+// (runtime/kernels/classification_metrics.hpp: f32 logits scored in f32,
+// sums kept in double).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,7 +16,7 @@ class Metrics {
   explicit Metrics(std::int64_t classes = 0);
 
   // Adds `rows` rows: logits is rows × classes, row-major; labels one id each
-  // in [0, classes).
+  // in [0, classes) (else kiln::Error, nothing added).
   void add(const float* logits, const std::int32_t* labels, std::int64_t rows);
   void add(const double* logits, const std::int32_t* labels, std::int64_t rows);
 
@@ -32,8 +34,7 @@ class Metrics {
   std::string confusion_table() const;
 
  private:
-  template <class T>
-  void add_rows(const T* logits, const std::int32_t* labels, std::int64_t rows);
+  void check_labels(const std::int32_t* labels, std::int64_t rows) const;
 
   std::int64_t classes_;
   std::int64_t rows_ = 0, correct_ = 0;

@@ -122,6 +122,7 @@ std::string summary_json(const RunSummary& s) {
   j["total_epochs"] = s.total_epochs;
   j["steps"] = s.steps;
   j["seconds"] = s.seconds;
+  j["eval_seconds"] = s.eval_seconds;
   j["steps_per_second"] = s.seconds > 0 ? static_cast<double>(s.steps) / s.seconds : 0.0;
   auto put = [&](const char* key, const std::optional<double>& v) {
     j[key] = v && std::isfinite(*v) ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);

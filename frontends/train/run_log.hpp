@@ -13,12 +13,14 @@ struct EpochRecord {
   // Mean training loss over the epoch's steps, each step's loss computed
   // before its update.
   double loss = 0;
-  std::optional<double> train_accuracy, val_accuracy, test_accuracy;  // after the epoch
+  // After the epoch; all absent for an epoch not evaluated (--eval-every).
+  std::optional<double> train_accuracy, val_accuracy, test_accuracy;
   double seconds = 0;  // since the run started, evaluation included
 };
 
 // The --log file: header epoch,loss,train_accuracy,val_accuracy,test_accuracy,seconds
-// and one row per record; an absent accuracy is an empty cell.
+// and one row per record; an absent accuracy (no such split, or an epoch not
+// evaluated) is an empty cell, and the SVG's lines join the epochs that have one.
 std::string run_log_csv(const std::vector<EpochRecord>& records);
 
 // The --plot file: training loss (left) and accuracies (right) against the
@@ -32,6 +34,7 @@ struct RunSummary {
   std::int64_t total_epochs = 0;     // including those of a loaded checkpoint
   std::int64_t steps = 0;            // run this time
   double seconds = 0;
+  double eval_seconds = 0;  // of `seconds`, spent evaluating
   std::optional<double> final_loss, train_accuracy, val_accuracy, test_accuracy;
   std::optional<double> train_loss, val_loss, test_loss;  // mean cross-entropy at the end
 };

@@ -324,6 +324,26 @@ void scale_rows(float* __restrict__ x, std::size_t rows, std::size_t cols, const
     for (std::size_t j = 0; j < cols; ++j) x[r * cols + j] *= factor[r];
 }
 
+// Narrow rows: column by column from the last to the first across rows, as
+// row_max, so the last match written is the first column. Wide rows: a scan
+// along the row that stops at the first match.
+KILN_VECTOR_CLONES
+void row_argmax(const float* __restrict__ x, std::size_t rows, std::size_t cols, const float* __restrict__ max,
+                std::int32_t* __restrict__ out) {
+  if (cols >= 32) {
+    for (std::size_t r = 0; r < rows; ++r) {
+      const float* xr = x + r * cols;
+      std::size_t j = 0;
+      while (j < cols && xr[j] != max[r]) ++j;
+      out[r] = j < cols ? static_cast<std::int32_t>(j) : 0;
+    }
+    return;
+  }
+  for (std::size_t r = 0; r < rows; ++r) out[r] = 0;
+  for (std::size_t j = cols; j-- > 0;)
+    for (std::size_t r = 0; r < rows; ++r) out[r] = x[r * cols + j] == max[r] ? static_cast<std::int32_t>(j) : out[r];
+}
+
 // Narrow matrices (a 10-class bias gradient over 1,257 rows): a loop along a
 // 10-wide row barely vectorises, so the matrix is read as one flat array and
 // added into an accumulator `period` floats long — a multiple of both 16 and

@@ -6,6 +6,7 @@
 // runs on any x86-64 CPU. The rest of the kernels are compiled for baseline
 // x86-64 (SSE2): their hot loops belong here.
 #include <cstddef>
+#include <cstdint>
 
 namespace kiln::kernels::detail {
 
@@ -40,6 +41,11 @@ void softmax_numerators(const float* z, std::size_t rows, std::size_t cols, floa
 void row_max(const float* x, std::size_t rows, std::size_t cols, float* out);
 void row_sum(const float* x, std::size_t rows, std::size_t cols, float* out);
 void scale_rows(float* x, std::size_t rows, std::size_t cols, const float* factor);
+
+// out[r] = the first column of row r holding max[r] (row_max's result): a
+// classifier's prediction, the first of tied scores. 0 for a row without
+// it (max[r] NaN).
+void row_argmax(const float* x, std::size_t rows, std::size_t cols, const float* max, std::int32_t* out);
 
 // out[j] = Σ over the rows of x[r, j] (a bias gradient), for any width
 // (rows, cols ≥ 1):

@@ -249,6 +249,10 @@ std::vector<BadInput> cases() {
   c.push_back(train("kiln train", "--scale that is not a number", {"--scale", "lots"}, {}, {"--scale", "lots"}));
   c.push_back(train("kiln train", "--val-split as large as the training set", {"--val-split", "100000"}, {}, {"100000"}));
   c.push_back(train("kiln train", "an unknown dataset", {"--data", "imagenet"}, {}, {"imagenet"}));
+  c.push_back(train("kiln train", "--eval-every 0", {"--eval-every", "0"}, {}, {"--eval-every '0'"}));
+  c.push_back(train("kiln train", "a negative --eval-every", {"--eval-every", "-2"}, {}, {"--eval-every '-2'"}));
+  c.push_back(train("kiln train", "--eval-every that is not a number", {"--eval-every", "often"}, {},
+                    {"--eval-every 'often'"}));
   c.push_back(train("kiln train", "an unknown model", {}, {}, {"resnet"}));
   c.back().args[1] = "resnet";
   c.push_back(BadInput{"kiln train", "--save into a directory that does not exist",

@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <sstream>
@@ -94,6 +95,90 @@ TEST_CASE("kiln train: 4 epochs equal 2 plus 2 resumed bit for bit", "[cli][trai
   const auto once = lines_of(read_text(dir / "once.csv")), twice = lines_of(read_text(dir / "twice.csv"));
   REQUIRE(twice.size() == 3);
   CHECK(twice[1].substr(0, twice[1].rfind(',')) == once[3].substr(0, once[3].rfind(',')));
+}
+
+// The epoch and the three accuracy cells of a log row, "" when empty.
+struct LogRow {
+  std::string epoch, train, val, test;
+};
+
+LogRow log_row(const std::string& line) {
+  std::vector<std::string> cells;
+  std::istringstream is(line);
+  for (std::string cell; std::getline(is, cell, ',');) cells.push_back(cell);
+  REQUIRE(cells.size() == 6);
+  return {cells[0], cells[2], cells[3], cells[4]};
+}
+
+TEST_CASE("kiln train --eval-every evaluates epochs 0, N, 2N... and the last, the others logged empty",
+          "[cli][train]") {
+  TempDir dir;
+  const auto r = kiln_train({"--epochs", "8", "--eval-every", "3", "--threads", "1", "--print-every", "1", "--log",
+                             (dir / "log.csv").string(), "--plot", (dir / "p.svg").string(), "--summary-json",
+                             (dir / "s.json").string()},
+                            dir);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto log = lines_of(read_text(dir / "log.csv"));
+  REQUIRE(log.size() == 9);
+  CHECK(log[0] == "epoch,loss,train_accuracy,val_accuracy,test_accuracy,seconds");
+  for (int epoch = 0; epoch < 8; ++epoch) {
+    INFO("epoch " << epoch << ": " << log[epoch + 1]);
+    const LogRow row = log_row(log[epoch + 1]);
+    CHECK(row.epoch == std::to_string(epoch));
+    CHECK(row.val.empty());  // logreg's digits have no validation split
+    const bool evaluated = epoch == 0 || epoch == 3 || epoch == 6 || epoch == 7;
+    CHECK(row.train.empty() == !evaluated);
+    CHECK(row.test.empty() == !evaluated);
+  }
+  // Every epoch is still printed; one not evaluated shows '-' for its accuracies.
+  CHECK(r.out.find("epoch    1  loss ") != std::string::npos);
+  CHECK(r.out.find("train -  val -  test -") != std::string::npos);
+  CHECK(r.out.find("final: loss ") != std::string::npos);
+  CHECK(r.out.find("test accuracy -") == std::string::npos);  // the last epoch was evaluated
+
+  const auto summary = nlohmann::json::parse(read_text(dir / "s.json"));
+  CHECK(summary["epochs"] == 8);
+  CHECK(summary["steps"] == 8);  // full batch: one step an epoch
+  REQUIRE(summary["eval_seconds"].is_number());
+  CHECK(summary["eval_seconds"].get<double>() > 0);
+  CHECK(summary["eval_seconds"].get<double>() <= summary["seconds"].get<double>());
+  CHECK(summary["test_accuracy"].get<double>() == Approx(std::stod(log_row(log[8]).test)).margin(5e-7));
+  // Both accuracy lines are drawn, through the evaluated epochs only.
+  const std::string svg = read_text(dir / "p.svg");
+  CHECK(std::count(svg.begin(), svg.end(), '<') > 10);
+  std::size_t polylines = 0;
+  for (std::size_t at = 0; (at = svg.find("<polyline", at)) != std::string::npos; ++at) ++polylines;
+  CHECK(polylines == 3);  // loss, train, test
+}
+
+// The epochs of a log that have accuracies.
+std::vector<int> evaluated_epochs(const std::vector<std::string>& log) {
+  std::vector<int> epochs;
+  for (std::size_t i = 1; i < log.size(); ++i)
+    if (const LogRow row = log_row(log[i]); !row.train.empty()) epochs.push_back(std::stoi(row.epoch));
+  return epochs;
+}
+
+TEST_CASE("kiln train: --eval-every counts from epoch 0 across a resumed run, by default every 5th or 30 a run",
+          "[cli][train]") {
+  TempDir dir;
+  REQUIRE(kiln_train({"--epochs", "3", "--threads", "1", "--save", (dir / "c.st").string()}, dir).exit_code == 0);
+  REQUIRE(kiln_train({"--epochs", "4", "--eval-every", "2", "--threads", "1", "--load", (dir / "c.st").string(),
+                      "--log", (dir / "resumed.csv").string()},
+                     dir)
+              .exit_code == 0);
+  // Epochs 3..6: the even ones and the last, not 3 and 5 (every 2nd of this run).
+  CHECK(evaluated_epochs(lines_of(read_text(dir / "resumed.csv"))) == std::vector<int>{4, 6});
+
+  REQUIRE(kiln_train({"--epochs", "7", "--threads", "1", "--log", (dir / "short.csv").string()}, dir).exit_code == 0);
+  CHECK(evaluated_epochs(lines_of(read_text(dir / "short.csv"))) == std::vector<int>{0, 5, 6});
+  // 181 epochs: every 7th (181 / 30 rounded up), and the last.
+  REQUIRE(kiln_train({"--epochs", "181", "--threads", "1", "--log", (dir / "long.csv").string()}, dir).exit_code == 0);
+  std::vector<int> want;
+  for (int epoch = 0; epoch < 181; epoch += 7) want.push_back(epoch);
+  want.push_back(180);
+  CHECK(evaluated_epochs(lines_of(read_text(dir / "long.csv"))) == want);
 }
 
 TEST_CASE("kiln train refuses bad input with exit 2 and writes nothing", "[cli][train]") {
