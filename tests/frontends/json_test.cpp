@@ -160,6 +160,16 @@ std::optional<Graph> graph_using(OpKind op) {
     case OpKind::softmax_cross_entropy_grad:
       graph.add(OpKind::softmax_cross_entropy_grad, {x.id(), onehot.id(), s.id()}, {}, "grad/sxent", Role::update);
       return graph;
+    case OpKind::softmax_cross_entropy_with_grad:
+    case OpKind::get_output: {
+      // The loss and its gradient of one fused node, as fuse_backward leaves
+      // them; a second fused node whose gradient no one reads.
+      auto fused = g.op(OpKind::softmax_cross_entropy_with_grad, {x, y}, {}, "loss");
+      g.set_loss(fused);
+      graph.add(OpKind::get_output, {fused.id()}, {}, "grad/x", Role::backward);
+      graph.add(OpKind::softmax_cross_entropy_with_grad, {x.id(), onehot.id()}, {}, "unread_grad");
+      return graph;
+    }
     case OpKind::sgd_update:
     case OpKind::momentum_update:
     case OpKind::ema_update:
