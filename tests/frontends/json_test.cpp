@@ -14,8 +14,10 @@
 #include "frontends/json.hpp"
 #include "frontends/json_fields.hpp"
 #include "frontends/layers.hpp"
+#include "frontends/models.hpp"
 #include "graph/error.hpp"
 #include "graph/verify.hpp"
+#include "passes/pipeline.hpp"
 #include "json_round_trip.hpp"
 
 using namespace kiln;
@@ -224,6 +226,20 @@ TEST_CASE("every op in the table round-trips through JSON", "[json]") {
     REQUIRE(uses_op);
     verify(*g);
     require_round_trip(*g);
+  }
+}
+
+TEST_CASE("every seed model's compiled graph, two-output loss included, round-trips", "[json][multi_output]") {
+  for (const std::string& model : model_names()) {
+    INFO(model);
+    CompiledGraph compiled = run_pipeline(build_model(model));
+    bool has_two_outputs = false;
+    for (NodeId id : compiled.graph.ids()) has_two_outputs = has_two_outputs || compiled.graph[id].op == OpKind::get_output;
+    CHECK(has_two_outputs);
+    const std::string text = require_round_trip(compiled.graph);
+    CHECK_THAT(text, Catch::Contains("\"op\": \"get_output\""));
+    CHECK_THAT(text, Catch::Contains("\"index\": 1"));
+    verify(parse_graph_json(text));
   }
 }
 
