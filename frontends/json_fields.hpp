@@ -19,6 +19,7 @@ inline constexpr std::string_view kAxis = "axis";
 inline constexpr std::string_view kTransposeA = "transpose_a";
 inline constexpr std::string_view kTransposeB = "transpose_b";
 inline constexpr std::string_view kFactor = "factor";
+inline constexpr std::string_view kIndex = "index";
 inline constexpr std::string_view kInit = "init";
 inline constexpr std::string_view kValue = "value";
 inline constexpr std::string_view kRole = "role";
@@ -53,6 +54,7 @@ inline std::vector<std::string_view> accepted_fields(const OpInfo& info) {
     f.push_back(kTransposeB);
   }
   if (info.accepts(Attr::kFactor)) f.push_back(kFactor);
+  if (info.accepts(Attr::kIndex)) f.push_back(kIndex);
   for (const NumberField& h : kHyperparameters)
     if (info.accepts(h.attr)) f.push_back(h.name);
   if (info.accepts(Attr::kInit)) f.push_back(kInit);

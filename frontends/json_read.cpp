@@ -287,6 +287,7 @@ class Reader {
       attrs.transpose_b = read_flag(at, n, kTransposeB);
     }
     if (info.accepts(Attr::kFactor)) attrs.factor = read_finite_number(at, n, kFactor, "the factor");
+    if (info.accepts(Attr::kIndex)) attrs.index = read_output_index(at, n);
     for (const NumberField& h : kHyperparameters)
       if (info.accepts(h.attr)) attrs.*h.member = read_finite_number(at, n, h.name, "a number");
 
@@ -446,6 +447,14 @@ class Reader {
     auto count = as_int64(*v);
     if (!count || *count <= 0) fail_field(at, field, "expected a positive integer, found " + preview(*v));
     return *count;
+  }
+
+  // Output 0 is read by naming the node itself, so an index starts at 1.
+  int read_output_index(const NodeContext& at, const Json& n) const {
+    std::int64_t index = read_positive_integer(at, n, kIndex);
+    if (index > std::numeric_limits<int>::max())
+      fail_field(at, kIndex, "expected an output index, found " + std::to_string(index));
+    return static_cast<int>(index);
   }
 
   std::optional<int> read_axis(const NodeContext& at, const Json& n) const {

@@ -76,6 +76,7 @@ std::string attribute_line(const Node& n) {
     if (n.attrs.transpose_b) parts.emplace_back("transpose_b");
   }
   if (info.accepts(Attr::kFactor)) parts.push_back("factor=" + format_number(n.attrs.factor));
+  if (info.accepts(Attr::kIndex)) parts.push_back("index=" + std::to_string(n.attrs.index));
   if (info.accepts(Attr::kClasses)) parts.push_back("classes=" + std::to_string(n.attrs.classes));
   if (info.accepts(Attr::kInit)) parts.push_back("init=" + std::string(init_kind_name(n.attrs.init.kind)));
   if (info.accepts(Attr::kLr)) parts.push_back("lr=" + format_number(n.attrs.lr));
@@ -104,10 +105,21 @@ std::string node_id(NodeId id) {
 void write_node(std::ostream& os, const Graph& g, NodeId id, const DotOptions& opts, const std::string& indent) {
   const Node& n = g[id];
   bool is_loss = g.loss() == id;
-  std::string op_line = std::string(op_name(n.op)) + " " + n.shape.str();
-  if (n.dtype != DType::f32) {
-    op_line += ' ';
-    op_line += dtype_name(n.dtype);
+  auto type_text = [](const Shape& shape, DType dtype) {
+    std::string t = shape.str();
+    if (dtype != DType::f32) t += " " + std::string(dtype_name(dtype));
+    return t;
+  };
+  // A multi-output node lists its outputs, one row each, under its op.
+  std::string op_line = std::string(op_name(n.op));
+  std::vector<std::string> output_lines;
+  if (n.extra_outputs.empty()) {
+    op_line += " " + type_text(n.shape, n.dtype);
+  } else {
+    output_lines.push_back("out 0: " + type_text(n.shape, n.dtype));
+    for (std::size_t k = 0; k < n.extra_outputs.size(); ++k)
+      output_lines.push_back("out " + std::to_string(k + 1) + ": " +
+                             type_text(n.extra_outputs[k].shape, n.extra_outputs[k].dtype));
   }
 
   os << indent << node_id(id) << " [label=<<TABLE BORDER=\"" << (is_loss ? 3 : 1)
@@ -115,6 +127,7 @@ void write_node(std::ostream& os, const Graph& g, NodeId id, const DotOptions& o
      << "\">";
   os << "<TR><TD><B>" << html_escape(n.name) << "</B></TD></TR>";
   os << "<TR><TD>" << html_escape(op_line) << "</TD></TR>";
+  for (const auto& line : output_lines) os << "<TR><TD>" << html_escape(line) << "</TD></TR>";
   if (std::string attrs = attribute_line(n); !attrs.empty())
     os << "<TR><TD><FONT POINT-SIZE=\"9\">" << html_escape(attrs) << "</FONT></TD></TR>";
   if (is_loss) os << "<TR><TD><I>loss</I></TD></TR>";
@@ -220,7 +233,10 @@ std::string to_dot(const Graph& g, const DotOptions& opts) {
     std::sort(operands.begin(), operands.end());
     for (const auto& [operand, source] : operands) {
       os << "  " << node_id(source) << " -> " << node_id(id);
-      if (operands.size() > 1) os << " [label=\"" << operand << "\"]";
+      if (g[id].op == OpKind::get_output)
+        os << " [label=\"out " << g[id].attrs.index << "\"]";
+      else if (operands.size() > 1)
+        os << " [label=\"" << operand << "\"]";
       os << ";\n";
     }
   }

@@ -6,6 +6,7 @@
 #include <boost/graph/topological_sort.hpp>
 
 #include "graph/error.hpp"
+#include "graph/shape_rules.hpp"
 
 namespace kiln {
 
@@ -51,15 +52,21 @@ NodeId Graph::add_explicit(OpKind op, const std::vector<NodeId>& inputs, Shape s
   if (by_name_.count(name)) throw Error(describe_new(name, op) + ": the name is already used by another node");
   check_arity(name, op, inputs.size());
 
-  std::vector<TensorType> in;
-  in.reserve(inputs.size());
-  for (NodeId i : inputs) {
+  for (NodeId i : inputs)
     if (i >= size()) throw Error(describe_new(name, op) + ": an input refers to a node that does not exist");
-    in.push_back({g_[i].shape, g_[i].dtype});
-  }
+  // A multi-output node's kernel writes output k into the buffer of the one
+  // get_output node for k.
+  if (op == OpKind::get_output && inputs.size() == 1)
+    if (std::optional<NodeId> other = projection(inputs[0], attrs.index))
+      throw Error(describe_new(name, op) + ": output " + std::to_string(attrs.index) + " of " +
+                  describe(*this, inputs[0]) + " is already read by '" + g_[*other].name +
+                  "'; expected one get_output per output");
+  std::vector<TensorType> in = operand_types(*this, op, inputs);
   TensorType out;
+  std::vector<TensorType> extra;
   try {
     out = op_info(op).infer(in, attrs, TensorType{std::move(shape), dtype});
+    extra = shape_rules::extra_outputs(op, in, attrs);
   } catch (const Error& e) {
     std::string operands;
     for (std::size_t k = 0; k < inputs.size(); ++k)
@@ -68,7 +75,7 @@ NodeId Graph::add_explicit(OpKind op, const std::vector<NodeId>& inputs, Shape s
     if (!operands.empty()) operands += ")";
     throw Error(describe_new(name, op) + ": " + e.what() + operands);
   }
-  Node node{std::move(name), op, std::move(out.shape), out.dtype, std::move(attrs), role};
+  Node node{std::move(name), op, std::move(out.shape), out.dtype, std::move(attrs), role, std::move(extra)};
   return insert(std::move(node), inputs);
 }
 
@@ -102,6 +109,28 @@ std::vector<NodeId> Graph::consumers(NodeId id) const {
   for (auto [it, end] = boost::out_edges(id, g_); it != end; ++it) out.push_back(boost::target(*it, g_));
   std::sort(out.begin(), out.end());
   return out;
+}
+
+std::vector<TensorType> Graph::output_types(NodeId id) const {
+  std::vector<TensorType> out{{g_[id].shape, g_[id].dtype}};
+  out.insert(out.end(), g_[id].extra_outputs.begin(), g_[id].extra_outputs.end());
+  return out;
+}
+
+std::optional<NodeId> Graph::projection(NodeId id, int index) const {
+  for (auto [it, end] = boost::out_edges(id, g_); it != end; ++it) {
+    NodeId r = boost::target(*it, g_);
+    if (g_[r].op == OpKind::get_output && g_[r].attrs.index == index) return r;
+  }
+  return std::nullopt;
+}
+
+std::vector<TensorType> operand_types(const Graph& g, OpKind op, const std::vector<NodeId>& inputs) {
+  if (op_info(op).category == Category::projection && inputs.size() == 1) return g.output_types(inputs[0]);
+  std::vector<TensorType> in;
+  in.reserve(inputs.size());
+  for (NodeId i : inputs) in.push_back({g[i].shape, g[i].dtype});
+  return in;
 }
 
 std::optional<NodeId> Graph::find(std::string_view name) const {

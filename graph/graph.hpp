@@ -46,6 +46,12 @@ class Graph {
   // Consumers in creation order; a consumer using the node twice appears twice.
   std::vector<NodeId> consumers(NodeId id) const;
 
+  // Every output of a node: its shape and dtype, then Node::extra_outputs.
+  std::vector<TensorType> output_types(NodeId id) const;
+  // The get_output node reading output `index` (>= 1) of `id`, if any (the
+  // verifier allows at most one).
+  std::optional<NodeId> projection(NodeId id, int index) const;
+
   std::optional<NodeId> find(std::string_view name) const;
   // Like find(); throws kiln::Error "no node named 'x'" when absent.
   NodeId at(std::string_view name) const;
@@ -81,6 +87,10 @@ class Graph {
   std::optional<NodeId> loss_;
   std::vector<std::pair<NodeId, NodeId>> gradients_;
 };
+
+// What the shape rule of `op` sees of its operands `inputs`: each one's
+// type, except that a get_output sees every output of the node it reads.
+std::vector<TensorType> operand_types(const Graph& g, OpKind op, const std::vector<NodeId>& inputs);
 
 // True when `name` is non-empty and uses only letters, digits, _ - / .
 bool is_valid_node_name(std::string_view name);

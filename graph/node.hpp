@@ -50,6 +50,7 @@ struct Attrs {
   double beta2 = 0.999;
   double eps = 1e-8;
   double weight_decay = 0.0;
+  int index = 1;               // get_output: output 0 is the node itself, so 1 and up
 
   friend bool operator==(const Attrs&, const Attrs&) = default;
 };
@@ -65,6 +66,11 @@ struct Node {
   DType dtype = DType::f32;
   Attrs attrs;
   Role role = Role::forward;
+  // Outputs 1, 2, ... of a multi-output node (graph/shape_rules.hpp,
+  // extra_outputs); empty for every other node. `shape` and `dtype` are
+  // output 0, which consumers read directly; output k >= 1 is read through
+  // the one get_output node with index k, which owns its buffer.
+  std::vector<TensorType> extra_outputs;
 
   const OpInfo& info() const { return op_info(op); }
 };

@@ -35,6 +35,7 @@ std::string_view category_name(Category c) {
     case Category::fused: return "fused";
     case Category::gradient: return "gradient";
     case Category::update: return "update";
+    case Category::projection: return "projection";
   }
   return "?";
 }

@@ -27,10 +27,14 @@ enum : std::uint32_t {
   kBeta2 = 1u << 11,
   kEps = 1u << 12,
   kWeightDecay = 1u << 13,
+  kIndex = 1u << 14,      // get_output: which output of its operand
 };
 }  // namespace Attr
 
-enum class Category { leaf, elementwise, reduction, linalg, classification, regularisation, fused, gradient, update };
+enum class Category {
+  leaf, elementwise, reduction, linalg, classification, regularisation, fused, gradient, update,
+  projection,  // get_output: names output k >= 1 of a multi-output node
+};
 
 inline constexpr int kVariadic = -1;
 

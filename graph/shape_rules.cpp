@@ -252,4 +252,21 @@ TensorType matmul_update(std::span<const TensorType> in, const Attrs& attrs, con
   return in[0];
 }
 
+TensorType get_output(std::span<const TensorType> in, const Attrs& attrs, const TensorType&) {
+  if (in.size() < 2) throw Error("expected an input with several outputs, found one with a single output");
+  if (attrs.index < 1 || static_cast<std::size_t>(attrs.index) >= in.size())
+    throw Error("expected an output index in [1, " + std::to_string(in.size()) + "), found " +
+                std::to_string(attrs.index));
+  return in[static_cast<std::size_t>(attrs.index)];
+}
+
+std::vector<TensorType> extra_outputs(OpKind op, std::span<const TensorType> in, const Attrs&) {
+  switch (op) {
+    case OpKind::softmax_cross_entropy_with_grad:
+      return {in[0]};  // the gradient with respect to the logits
+    default:
+      return {};
+  }
+}
+
 }  // namespace kiln::shape_rules

@@ -1,5 +1,6 @@
 #pragma once
 #include <span>
+#include <vector>
 
 #include "graph/node.hpp"
 #include "graph/op.hpp"
@@ -31,7 +32,16 @@ KILN_SHAPE_RULE(same_as_first)
 KILN_SHAPE_RULE(step_count)
 KILN_SHAPE_RULE(adam_update)
 KILN_SHAPE_RULE(matmul_update)
+// get_output is the one rule that sees more than its operand: `in` holds
+// every output of the multi-output node it reads (Graph supplies them), and
+// it yields in[attrs.index].
+KILN_SHAPE_RULE(get_output)
 #undef KILN_SHAPE_RULE
+
+// The types of outputs 1, 2, ... of `op` given its operands (already checked
+// by the op's rule, which yields output 0); empty for single-output ops. A
+// multi-output op is listed here and nowhere else in graph/.
+std::vector<TensorType> extra_outputs(OpKind op, std::span<const TensorType> in, const Attrs& attrs);
 
 // Normalises a possibly negative axis against `rank`; throws when out of range.
 int normalize_axis(int axis, std::size_t rank);

@@ -3,8 +3,27 @@
 #include <unordered_set>
 
 #include "graph/error.hpp"
+#include "graph/shape_rules.hpp"
 
 namespace kiln {
+namespace {
+
+// The kernel of a multi-output node writes output k into the buffer of its
+// get_output node for k, so there may be only one such node per output.
+void check_projections(const Graph& g, NodeId id) {
+  std::vector<std::string> reader(g[id].extra_outputs.size() + 1);
+  for (NodeId r : g.consumers(id)) {
+    if (g[r].op != OpKind::get_output) continue;
+    auto k = static_cast<std::size_t>(g[r].attrs.index);
+    if (k >= reader.size()) continue;  // the reader's own shape rule rejects it
+    if (!reader[k].empty() && reader[k] != g[r].name)
+      throw Error(describe(g, id) + ": output " + std::to_string(k) + " is read by two get_output nodes, '" +
+                  reader[k] + "' and '" + g[r].name + "'; expected at most one");
+    reader[k] = g[r].name;
+  }
+}
+
+}  // namespace
 
 void verify(const Graph& g) {
   std::unordered_set<std::string> names;
@@ -18,11 +37,12 @@ void verify(const Graph& g) {
       throw Error(describe(g, id) + ": expects " +
                   (info.arity == kVariadic ? std::string("at least 1") : std::to_string(info.arity)) +
                   " inputs, found " + std::to_string(ins.size()));
-    std::vector<TensorType> in;
-    for (NodeId i : ins) in.push_back({g[i].shape, g[i].dtype});
+    std::vector<TensorType> in = operand_types(g, n.op, ins);
     TensorType expected;
+    std::vector<TensorType> extra;
     try {
       expected = info.infer(in, n.attrs, TensorType{n.shape, n.dtype});
+      extra = shape_rules::extra_outputs(n.op, in, n.attrs);
     } catch (const Error& e) {
       throw Error(describe(g, id) + ": " + e.what());
     }
@@ -30,6 +50,10 @@ void verify(const Graph& g) {
       throw Error(describe(g, id) + ": stored type " + n.shape.str() + " " + std::string(dtype_name(n.dtype)) +
                   " disagrees with the inferred " + expected.shape.str() + " " +
                   std::string(dtype_name(expected.dtype)));
+    if (extra != n.extra_outputs)
+      throw Error(describe(g, id) + ": stores " + std::to_string(n.extra_outputs.size() + 1) +
+                  " outputs, its op yields " + std::to_string(extra.size() + 1));
+    check_projections(g, id);
   }
   (void)g.topological_order();
   for (auto [of, grad] : g.gradients())

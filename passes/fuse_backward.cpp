@@ -92,9 +92,58 @@ int fold_expand_into_broadcast(const Graph& g, const Observers& obs, Rewrite& rw
   return fired;
 }
 
+// True when `d` is the constant 1 (autodiff's seed, the incoming gradient
+// of the loss itself).
+bool is_constant_one(const Graph& g, NodeId d) {
+  const Node& n = g[d];
+  return n.op == OpKind::constant && n.shape.is_scalar() && n.attrs.value == std::vector<double>{1.0};
+}
+
+// The softmax_cross_entropy(z, t) that softmax_cross_entropy_grad `v`
+// differentiates: same logits, same targets.
+std::optional<NodeId> loss_of_gradient(const Graph& g, NodeId v) {
+  auto in = g.inputs(v);
+  for (NodeId r : g.consumers(in[0])) {
+    if (g[r].op != OpKind::softmax_cross_entropy || r >= v) continue;
+    auto loss_in = g.inputs(r);
+    if (loss_in[0] == in[0] && loss_in[1] == in[1]) return r;
+  }
+  return std::nullopt;
+}
+
+// "softmax_cross_entropy_with_grad": softmax_cross_entropy(z, t) and
+// softmax_cross_entropy_grad(z, t, d) with d the constant 1 ->
+// softmax_cross_entropy_with_grad(z, t), named like the loss, and
+// get_output(it, index 1), named like the gradient: one pass over the
+// logits instead of two that each exponentiate them. Preconditions: d is
+// the constant 1 (autodiff's seed reaches the cross-entropy unchanged when
+// it is the loss or a term of a sum that is: xent + λ·l2); the loss node is
+// not already fused with another gradient. Both names, values and roles
+// survive (the fused node's output 0 is the loss's value, its output 1 the
+// gradient's), so observers of either are unaffected. The seed disappears
+// when the gradient was its only reader and no one else reads it.
+int fuse_softmax_cross_entropy_with_grad(const Graph& g, const Observers& obs, Rewrite& rw) {
+  int fired = 0;
+  for (NodeId v : g.ids()) {
+    if (g[v].op != OpKind::softmax_cross_entropy_grad || rw.decided(v)) continue;
+    auto in = g.inputs(v);
+    if (!is_constant_one(g, in[2])) continue;
+    std::optional<NodeId> loss = loss_of_gradient(g, v);
+    if (!loss || rw.decided(*loss)) continue;
+    rw.replace(*loss, OpKind::softmax_cross_entropy_with_grad, {in[0], in[1]});
+    Attrs second;
+    second.index = 1;
+    rw.replace(v, OpKind::get_output, {*loss}, second);
+    if (absorbable(g, obs, in[2]) && !rw.decided(in[2])) rw.drop(in[2]);
+    ++fired;
+  }
+  return fired;
+}
+
 constexpr NamedRule kRules[] = {
     {"add_n_flatten", flatten_add_n},
     {"expand_broadcast", fold_expand_into_broadcast},
+    {"softmax_cross_entropy_with_grad", fuse_softmax_cross_entropy_with_grad},
 };
 
 }  // namespace

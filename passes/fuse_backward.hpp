@@ -15,6 +15,12 @@ namespace kiln {
 //                        the trailing part expanded along axis 0): the
 //                        expanded copy (as big as x) is never built. The
 //                        gradients of mean and sum emit these expands.
+//   "softmax_cross_entropy_with_grad"
+//                        softmax_cross_entropy(z, t) and its gradient
+//                        softmax_cross_entropy_grad(z, t, 1) -> one node
+//                        with two outputs, the loss and (softmax(z) − t)/rows,
+//                        the gradient read through get_output: the logits
+//                        are exponentiated once per step instead of twice.
 //
 // What needs no rule, and is checked by the tests instead:
 //   - the bias gradient of an affine (or of an add broadcasting a vector over

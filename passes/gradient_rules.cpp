@@ -92,6 +92,11 @@ constexpr GradRule log_softmax_grad = nullptr;
 constexpr GradRule cross_entropy_grad = nullptr;
 constexpr GradRule softmax_cross_entropy_grad = nullptr;
 
+// Made by fuse_backward after autodiff (the loss and its gradient at once),
+// so never differentiated; get_output names such a node's further outputs.
+constexpr GradRule softmax_cross_entropy_with_grad = nullptr;
+constexpr GradRule get_output = nullptr;
+
 // Optimizer updates come after autodiff and are never differentiated.
 constexpr GradRule sgd_update = nullptr;
 constexpr GradRule momentum_update = nullptr;

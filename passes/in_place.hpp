@@ -28,7 +28,11 @@ namespace kiln {
 // and its gradients (softmax_grad, log_softmax_grad, cross_entropy_grad,
 // softmax_cross_entropy_grad) read a row several times, so aliasing is safe
 // only for one particular pass structure of the kernel, and their outputs
-// are class-count wide (small) anyway. Leaves own no kernel. An op that is not
+// are class-count wide (small) anyway. softmax_cross_entropy_with_grad's
+// gradient lives in its get_output node's buffer, which is live from the
+// fused node's step and so never shares the logits' bytes (the unfused
+// softmax_cross_entropy_grad may overwrite its logits: one buffer fewer, a
+// class-count-wide one). Leaves and get_output own no kernel. An op that is not
 // listed (including any op added later) is not in place: the safe default.
 bool may_overwrite_input(const Graph& g, NodeId node, int operand);
 

@@ -41,6 +41,19 @@ std::size_t arena_bytes(const Graph& g, NodeId id) {
   return align_up(static_cast<std::size_t>(n.shape.numel()) * dtype_size(n.dtype));
 }
 
+int written_at(const Graph& g, NodeId id, const std::vector<int>& step) {
+  if (g[id].op == OpKind::get_output) return step[g.inputs(id)[0]];
+  return step[id];
+}
+
+std::size_t bytes_written(const Graph& g, NodeId id) {
+  if (g[id].op == OpKind::get_output) return 0;
+  std::size_t bytes = arena_bytes(g, id);
+  for (std::size_t k = 1; k <= g[id].extra_outputs.size(); ++k)
+    if (auto p = g.projection(id, static_cast<int>(k))) bytes += arena_bytes(g, *p);
+  return bytes;
+}
+
 Liveness analyse_liveness(const Graph& g, const std::vector<NodeId>& order, const LivenessOptions& options) {
   verify_schedule(g, order);
   const std::size_t n = g.size();
@@ -74,10 +87,11 @@ Liveness analyse_liveness(const Graph& g, const std::vector<NodeId>& order, cons
   const int end = live.steps - 1;
   for (NodeId v : order) {
     if (is_persistent(g, v)) continue;
-    int first = is_fed(g, v) ? 0 : live.step[v];
+    int first = is_fed(g, v) ? 0 : written_at(g, v, live.step);
     int last = live.step[v];
+    // A get_output reads no data of output 0: its buffer is another value.
     for (NodeId r : g.consumers(v))
-      if (scheduled(r)) last = std::max(last, live.step[r]);
+      if (scheduled(r) && g[r].op != OpKind::get_output) last = std::max(last, live.step[r]);
     if (live.output[v]) last = end;
     live.first[v] = first;
     live.last[v] = last;

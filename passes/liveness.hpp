@@ -16,6 +16,9 @@ namespace kiln {
 // - Every other node's output is an arena buffer of numel · dtype_size bytes,
 //   rounded up to kArenaAlignment.
 // - input and labels buffers are fed before the step: live from step 0.
+// - A multi-output node writes its output k >= 1 into the buffer of its
+//   get_output node for k (graph/ops.def), so that buffer is live from the
+//   multi-output node's step; the get_output node itself computes nothing.
 // - The loss and every gradient in Graph::gradients() are outputs: live to the
 //   end of the step. A gradient that an update node consumes is not an
 //   output (the update is its last use); the loss always is.
@@ -45,6 +48,14 @@ bool is_fed(const Graph& g, NodeId id);
 
 // Aligned arena bytes of a node's output; 0 for a persistent node.
 std::size_t arena_bytes(const Graph& g, NodeId id);
+
+// The step at which the buffer of `id` is written: its own, or for a
+// get_output node that of the node whose output it names.
+int written_at(const Graph& g, NodeId id, const std::vector<int>& step);
+
+// Arena bytes the kernel of `id` writes when it runs: its own buffer and the
+// buffers of its get_output nodes (0 for a get_output node itself).
+std::size_t bytes_written(const Graph& g, NodeId id);
 
 struct LivenessOptions {
   // Share the buffer of an operand that dies at a node that may overwrite it

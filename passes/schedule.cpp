@@ -195,7 +195,7 @@ std::vector<NodeId> memory_greedy_order(const Graph& g, const Problem& p, Prefer
       long long freed = 0;
       for (NodeId u : p.operands[v])
         if (readers_left[u] == 1 && !p.output[u]) freed += static_cast<long long>(arena_bytes(g, u));
-      std::size_t alloc = arena_bytes(g, v);
+      std::size_t alloc = bytes_written(g, v);
       bool dies_at_once = p.readers[v] == 0 && !p.output[v];
       long long key = preference == Preference::last_reads
                           ? freed

@@ -64,15 +64,27 @@ void Executor::run() {
   // Bound afresh on every run: the reference executor trades a few
   // microseconds for never holding a stale pointer.
   std::vector<BoundKernel> calls;
-  std::vector<TensorRef> operands;
+  std::vector<TensorRef> operands, extra_outputs;
+  std::vector<Tensor> unread;  // outputs no get_output reads: computed all the same
   for (NodeId id : order_) {
     const Node& n = graph_[id];
     if (n.op == OpKind::constant && constant_fed_[id]) continue;
     operands.clear();
     for (NodeId in : graph_.inputs(id)) operands.push_back(buffer(in).ref());
+    extra_outputs.clear();
+    unread.clear();
+    unread.reserve(n.extra_outputs.size());
+    for (std::size_t k = 1; k <= n.extra_outputs.size(); ++k) {
+      if (std::optional<NodeId> p = graph_.projection(id, static_cast<int>(k))) {
+        extra_outputs.push_back(buffer(*p).ref());
+      } else {
+        const TensorType& t = n.extra_outputs[k - 1];
+        extra_outputs.push_back(unread.emplace_back(t.shape, t.dtype).ref());
+      }
+    }
     calls.clear();
     try {
-      bind_kernel(n.op, operands, buffer(id).ref(), n.attrs, calls);
+      bind_kernel(n.op, operands, buffer(id).ref(), n.attrs, calls, extra_outputs);
     } catch (const Error& e) {
       throw Error(describe(graph_, id) + ": " + e.what());
     }

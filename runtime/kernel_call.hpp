@@ -17,6 +17,8 @@ class Prepared;
 // so a KernelCall stays a small self-contained value with no pointer to
 // storage owned elsewhere than the tensors and the graph.
 inline constexpr int kMaxKernelInputs = 4;
+// Outputs beyond the first that a multi-output node's kernel writes.
+inline constexpr int kMaxExtraOutputs = 1;
 
 // Everything a kernel needs, resolved before the step runs: no lookup, no
 // allocation and no dispatch on names happen inside a kernel.
@@ -28,6 +30,9 @@ struct KernelCall {
   void* out = nullptr;
   const Shape* out_shape = nullptr;
   DType dtype = DType::f32;  // of the output
+  // Outputs 1, 2, ... of a multi-output node (Node::extra_outputs); nullptr
+  // where no one reads that output, and the kernel then skips it.
+  void* extra_out[kMaxExtraOutputs] = {};
   const Attrs* attrs = nullptr;
   // matmul, affine, affine_relu: the GEMM that bind_kernel() prepared on the
   // backend chosen for this shape (runtime/gemm/choice.hpp); a call made

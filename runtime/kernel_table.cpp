@@ -58,7 +58,7 @@ void prepare_gemm(OpKind op, KernelCall& c) {
 Kernel kernel_for(OpKind op) { return kKernels[static_cast<std::size_t>(op)]; }
 
 void bind_kernel(OpKind op, std::span<const TensorRef> inputs, const TensorRef& out, const Attrs& attrs,
-                 std::vector<BoundKernel>& calls) {
+                 std::vector<BoundKernel>& calls, std::span<const TensorRef> extra_outputs) {
   const OpInfo& info = op_info(op);
   const std::size_t n = inputs.size();
   if (info.arity == kVariadic ? n == 0 : n != static_cast<std::size_t>(info.arity))
@@ -69,8 +69,13 @@ void bind_kernel(OpKind op, std::span<const TensorRef> inputs, const TensorRef& 
     check_blas_dimensions(op, inputs);
 
   const Kernel kernel = kernel_for(op);
+  if (extra_outputs.size() > static_cast<std::size_t>(kMaxExtraOutputs) ||
+      (!extra_outputs.empty() && n > static_cast<std::size_t>(kMaxKernelInputs)))
+    throw Error(std::string(info.name) + ": a kernel call takes at most " + std::to_string(kMaxExtraOutputs) +
+                " extra outputs, found " + std::to_string(extra_outputs.size()));
   if (n <= static_cast<std::size_t>(kMaxKernelInputs)) {
     KernelCall c = make_call(out, attrs);
+    for (std::size_t k = 0; k < extra_outputs.size(); ++k) c.extra_out[k] = extra_outputs[k].data;
     for (std::size_t k = 0; k < n; ++k) set_input(c, static_cast<int>(k), inputs[k]);
     c.n_in = static_cast<int>(n);
     prepare_gemm(op, c);

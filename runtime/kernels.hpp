@@ -29,10 +29,12 @@ struct BoundKernel {
 // Appends the calls that compute one node of kind `op` from `inputs` into
 // `out`: exactly one, except add_n with more than kMaxKernelInputs operands,
 // which becomes a chain whose later calls read the output as their first
-// operand. The shapes and `attrs` must outlive the calls. Throws kiln::Error
-// when the operand count does not fit the op.
+// operand. The shapes and `attrs` must outlive the calls. `extra_outputs`
+// are the buffers of a multi-output node's outputs 1, 2, ... (nullptr data:
+// not computed). Throws kiln::Error when the operand or output count does
+// not fit the op.
 void bind_kernel(OpKind op, std::span<const TensorRef> inputs, const TensorRef& out, const Attrs& attrs,
-                 std::vector<BoundKernel>& calls);
+                 std::vector<BoundKernel>& calls, std::span<const TensorRef> extra_outputs = {});
 
 // Whether the kernel of `op` stays correct when its output buffer is exactly
 // operand `operand`'s buffer (same address, same shape): what the memory

@@ -257,10 +257,22 @@ void Plan::State::resolve_storage() {
 }
 
 void Plan::State::bind_calls() {
-  std::vector<TensorRef> operands;
+  std::vector<TensorRef> operands, extra_outputs;
   for (NodeId id : order) {
     const Node& node = graph[id];
     if (node.info().is_leaf()) continue;
+    // Its buffer was written by the call of the node it reads; the empty
+    // entry lets the numerics check look at that buffer here.
+    if (node.op == OpKind::get_output) {
+      node_calls.push_back({id, calls.size(), calls.size(), -1});
+      continue;
+    }
+    extra_outputs.clear();
+    for (std::size_t k = 1; k <= node.extra_outputs.size(); ++k) {
+      std::optional<NodeId> p = graph.projection(id, static_cast<int>(k));
+      const TensorType& t = node.extra_outputs[k - 1];
+      extra_outputs.push_back({p && step[*p] >= 0 ? storage[*p] : nullptr, &t.shape, t.dtype});
+    }
     operands.clear();
     for (NodeId in : graph.inputs(id)) {
       if (!storage[in])
@@ -271,7 +283,7 @@ void Plan::State::bind_calls() {
     for (std::size_t i = 0; i < operands.size(); ++i)
       if (operands[i].data == storage[id]) nc.aliased_operand = static_cast<int>(i);
     try {
-      bind_kernel(node.op, operands, {storage[id], &node.shape, node.dtype}, node.attrs, calls);
+      bind_kernel(node.op, operands, {storage[id], &node.shape, node.dtype}, node.attrs, calls, extra_outputs);
     } catch (const Error& e) {
       throw Error(describe(graph, id) + ": " + e.what());
     }

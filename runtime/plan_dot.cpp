@@ -58,6 +58,8 @@ DotOptions planned_dot_options(const Plan& plan) {
     if (at == m.index.end()) continue;
     const BufferPlan& b = m.buffers[at->second];
     lines.push_back(place(b.offset, b.bytes));
+    if (n.op == OpKind::get_output)
+      lines.push_back("written at step " + std::to_string(b.first) + " by " + g[g.inputs(id)[0]].name);
     if (b.reuses) lines.push_back("in place of " + g[*b.reuses].name);
     if (is_fed(g, id)) lines.push_back("fed");
     else if (b.last == end) lines.push_back("kept to the end");

@@ -218,6 +218,8 @@ class KernelReplay {
     const Graph& g = plan.graph();
     for (NodeId id : plan.order()) {
       const Node& n = g[id];
+      // Its value was made, and is written, by the node whose output it is.
+      if (n.op == OpKind::get_output) continue;
       Tensor& out = values_.emplace(id, Tensor(n.shape, n.dtype)).first->second;
       if (n.op == OpKind::input || n.op == OpKind::labels || n.op == OpKind::param) {
         fill(out.raw(), n);
@@ -227,8 +229,16 @@ class KernelReplay {
       for (NodeId operand : g.inputs(id)) inputs.push_back(values_.at(operand).ref());
       // As in the plan, an optimizer update overwrites its operand 0 in place.
       const bool in_place = n.info().category == Category::update;
+      // A multi-output node writes its further outputs into its get_output
+      // nodes' values, made here.
+      std::vector<TensorRef> extra;
+      for (std::size_t k = 1; k <= n.extra_outputs.size(); ++k) {
+        const TensorType& t = n.extra_outputs[k - 1];
+        std::optional<NodeId> p = g.projection(id, static_cast<int>(k));
+        extra.push_back(p ? values_.try_emplace(*p, t.shape, t.dtype).first->second.ref() : TensorRef{});
+      }
       std::vector<BoundKernel> calls;
-      bind_kernel(n.op, inputs, in_place ? inputs[0] : out.ref(), n.attrs, calls);
+      bind_kernel(n.op, inputs, in_place ? inputs[0] : out.ref(), n.attrs, calls, extra);
       if (n.op == OpKind::constant) {
         for (const BoundKernel& call : calls) call.run();
         continue;

@@ -180,4 +180,75 @@ void softmax_cross_entropy(const KernelCall& c) {
   });
 }
 
+// softmax_cross_entropy and, into extra_out[0], its gradient for an incoming
+// gradient of 1: dz = (softmax(z) − t)/rows, the arithmetic of
+// softmax_cross_entropy_grad. Each row's exponentials are taken once, into
+// dz, and serve both: the row sum gives the log-sum-exp for the loss and the
+// normaliser for the gradient. Without a gradient buffer (no one reads it)
+// this is softmax_cross_entropy.
+void softmax_cross_entropy_with_grad(const KernelCall& c) {
+  if (!c.extra_out[0]) {
+    softmax_cross_entropy(c);
+    return;
+  }
+  for_float(c.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T* z = input<T>(c, 0);
+    T* dz = static_cast<T*>(c.extra_out[0]);
+    const std::size_t rows = static_cast<std::size_t>((*c.in_shape[0])[0]);
+    const std::size_t cols = static_cast<std::size_t>((*c.in_shape[0])[1]);
+    const T factor = T(1) / static_cast<T>(rows);
+    Accumulator total = 0;
+    // Row r's loss from its log-sum-exp, then its gradient row: already
+    // scaled exponentials, minus factor · target.
+    auto finish_row = [&](std::size_t r, Accumulator lse, T* dr) {
+      const T* zr = z + r * cols;
+      if (has_class_ids(c)) {
+        const std::int32_t label = input<std::int32_t>(c, 1)[r];
+        total += lse - zr[label];
+        dr[label] -= factor;
+      } else {
+        const T* tr = input<T>(c, 1) + r * cols;
+        for (std::size_t j = 0; j < cols; ++j) {
+          if (tr[j] != T(0)) total += tr[j] * (lse - zr[j]);
+          dr[j] -= factor * tr[j];
+        }
+      }
+    };
+    if constexpr (std::is_same_v<T, float>) {
+      constexpr std::size_t kBlockRows = 256;
+      alignas(64) float shift[kBlockRows];
+      alignas(64) float sum[kBlockRows];
+      alignas(64) float log_sum[kBlockRows];
+      for (std::size_t r0 = 0; r0 < rows; r0 += kBlockRows) {
+        const std::size_t n = std::min(kBlockRows, rows - r0);
+        float* db = dz + r0 * cols;
+        detail::softmax_numerators(z + r0 * cols, n, cols, db, shift);
+        detail::row_sum(db, n, cols, sum);
+        std::copy(sum, sum + n, log_sum);
+        detail::log_in_place(log_sum, n);
+        for (std::size_t r = 0; r < n; ++r) sum[r] = factor / sum[r];
+        detail::scale_rows(db, n, cols, sum);
+        for (std::size_t r = 0; r < n; ++r)
+          finish_row(r0 + r, static_cast<Accumulator>(shift[r]) + log_sum[r], db + r * cols);
+      }
+    } else {
+      for (std::size_t r = 0; r < rows; ++r) {
+        const T* zr = z + r * cols;
+        T* dr = dz + r * cols;
+        const T m = lane_max(zr, cols, std::integral_constant<std::size_t, 1>{});
+        T s = 0;
+        for (std::size_t j = 0; j < cols; ++j) {
+          dr[j] = std::exp(zr[j] - m);
+          s += dr[j];
+        }
+        const T scale = factor / s;
+        for (std::size_t j = 0; j < cols; ++j) dr[j] *= scale;
+        finish_row(r, static_cast<Accumulator>(m) + std::log(static_cast<Accumulator>(s)), dr);
+      }
+    }
+    output<T>(c)[0] = static_cast<T>(total / static_cast<Accumulator>(rows));
+  });
+}
+
 }  // namespace kiln::kernels

@@ -10,6 +10,7 @@ namespace kiln::kernels {
 void input(const KernelCall&);
 void labels(const KernelCall&);
 void param(const KernelCall&);
+void get_output(const KernelCall&);
 void constant(const KernelCall&);
 
 // elementwise.cpp
@@ -42,6 +43,7 @@ void softmax(const KernelCall&);
 void log_softmax(const KernelCall&);
 void cross_entropy(const KernelCall&);
 void softmax_cross_entropy(const KernelCall&);
+void softmax_cross_entropy_with_grad(const KernelCall&);
 
 // gradient.cpp
 void add_n(const KernelCall&);

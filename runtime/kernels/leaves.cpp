@@ -9,6 +9,10 @@ void input(const KernelCall&) {}
 void labels(const KernelCall&) {}
 void param(const KernelCall&) {}
 
+// A get_output's buffer is written by the kernel of the node it reads
+// (KernelCall::extra_out); the plan binds no call for it.
+void get_output(const KernelCall&) {}
+
 void constant(const KernelCall& c) {
   detail::for_float(c.dtype, [&](auto tag) {
     using T = decltype(tag);

@@ -70,6 +70,24 @@ TEST_CASE("kiln compile --stats prints every pass with its rules then the memory
   CHECK_THAT(plain.out, Catch::Contains("efficiency"));
 }
 
+TEST_CASE("kiln compile --stats counts the loss fused with its gradient, and --no-fuse does not",
+          "[cli][compile][multi_output]") {
+  TempDir dir;
+  RunResult r = kiln_cli({"compile", "logreg", "--stats"}, dir);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto row = r.out.find("\nfuse_backward ");
+  REQUIRE(row != std::string::npos);
+  CHECK_THAT(r.out.substr(row, r.out.find('\n', row + 1) - row), Catch::Contains("softmax_cross_entropy_with_grad=1"));
+
+  nlohmann::json fused = compile_json({"logreg"}, dir);
+  const nlohmann::json* backward = find_pass(fused, "fuse_backward");
+  REQUIRE(backward);
+  CHECK((*backward)["fired"]["softmax_cross_entropy_with_grad"] == 1);
+  nlohmann::json unfused = compile_json({"logreg", "--no-fuse"}, dir);
+  CHECK(find_pass(unfused, "fuse_backward") == nullptr);
+}
+
 TEST_CASE("kiln compile --json gives passes and memory as one object", "[cli][compile]") {
   TempDir dir;
   nlohmann::json report = compile_json({"mlp", "--batch", "64"}, dir);

@@ -23,6 +23,7 @@ std::string file_with(const std::string& nodes, const std::string& extra = "") {
 
 const std::string kX = R"({"name": "x", "op": "input", "shape": [4, 3]})";
 const std::string kY = R"({"name": "y", "op": "labels", "shape": [4], "classes": 3})";
+const std::string kFused = R"({"name": "l", "op": "softmax_cross_entropy_with_grad", "inputs": ["x", "y"]})";
 
 struct BadInput {
   const char* what;
@@ -190,6 +191,23 @@ const std::vector<BadInput>& bad_inputs() {
        {"bad.json: duplicate key 'nodes'"}},
       {"duplicate top-level key", R"({"format": "kiln-graph", "version": 1, "version": 1, "nodes": []})",
        {"duplicate key 'version'"}},
+      {"get_output of a single-output node",
+       file_with(kX + R"(, {"name": "g", "op": "get_output", "inputs": ["x"], "index": 1})"),
+       {"node 'g' (get_output)", "expected an input with several outputs", "inputs 'x' [4, 3]"}},
+      {"get_output index past the outputs", file_with(kX + ", " + kY + ", " + kFused +
+                                                      R"(, {"name": "g", "op": "get_output", "inputs": ["l"], "index": 2})"),
+       {"node 'g' (get_output)", "expected an output index in [1, 2), found 2"}},
+      {"get_output index 0", file_with(kX + ", " + kY + ", " + kFused +
+                                       R"(, {"name": "g", "op": "get_output", "inputs": ["l"], "index": 0})"),
+       {"node 'g' (get_output)", "field 'index'", "expected a positive integer, found 0"}},
+      {"get_output without an index",
+       file_with(kX + ", " + kY + ", " + kFused + R"(, {"name": "g", "op": "get_output", "inputs": ["l"]})"),
+       {"node 'g' (get_output)", "missing field 'index'"}},
+      {"two get_output nodes for one output",
+       file_with(kX + ", " + kY + ", " + kFused +
+                 R"(, {"name": "g", "op": "get_output", "inputs": ["l"], "index": 1})"
+                 R"(, {"name": "h", "op": "get_output", "inputs": ["l"], "index": 1})"),
+       {"node 'h' (get_output)", "output 1 of node 'l' (softmax_cross_entropy_with_grad) is already read by 'g'"}},
   };
   return cases;
 }
@@ -223,6 +241,8 @@ TEST_CASE("the same files without their defect are accepted", "[json]") {
   CHECK_NOTHROW(parse_graph_json(file_with(R"({"name": "W", "op": "param", "shape": [2], "init": {"kind": "uniform", "low": 0, "high": 1, "seed": 5}})")));
   CHECK_NOTHROW(parse_graph_json(file_with(kX + ", " + kY + R"(, {"name": "loss", "op": "softmax_cross_entropy", "inputs": ["x", "y"]})",
                                            R"(, "loss": "loss")")));
+  CHECK_NOTHROW(parse_graph_json(file_with(kX + ", " + kY + ", " + kFused +
+                                           R"(, {"name": "g", "op": "get_output", "inputs": ["l"], "index": 1})")));
 }
 
 namespace {

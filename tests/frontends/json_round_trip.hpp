@@ -32,6 +32,7 @@ inline std::string require_round_trip(const Graph& g) {
     CHECK(b.dtype == a.dtype);
     CHECK(b.attrs == a.attrs);
     CHECK(b.role == a.role);
+    CHECK(b.extra_outputs == a.extra_outputs);
     CHECK(input_names(back, id) == input_names(g, id));
   }
   REQUIRE(back.loss().has_value() == g.loss().has_value());

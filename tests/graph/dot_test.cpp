@@ -311,3 +311,34 @@ TEST_CASE("to_dot is deterministic", "[graph][dot]") {
   CHECK(to_dot(g, opts) == to_dot(g, opts));
   CHECK(to_dot(mlp()) == to_dot(mlp()));
 }
+
+TEST_CASE("to_dot lists a multi-output node's outputs and labels a get_output edge by its output",
+          "[graph][dot][multi_output]") {
+  Builder b;
+  auto z = b.input("z", {4, 3}, DType::f64);
+  auto y = b.labels("y", 4, 3);
+  auto fused = b.op(OpKind::softmax_cross_entropy_with_grad, {z, y}, {}, "loss");
+  b.set_loss(fused);
+  Graph& g = b.graph();
+  NodeId dz = g.add(OpKind::get_output, {fused.id()}, {}, "grad/z", Role::backward);
+  std::string text = to_dot(g);
+
+  const std::string statement = node_statement(text, fused.id());
+  CHECK_THAT(statement, Catch::Contains("<TD>softmax_cross_entropy_with_grad</TD>"));
+  CHECK_THAT(statement, Catch::Contains("<TD>out 0: [] f64</TD></TR><TR><TD>out 1: [4, 3] f64</TD>"));
+  CHECK_THAT(statement, Catch::Contains("<I>loss</I>"));
+  CHECK_THAT(node_statement(text, dz), Catch::Contains("get_output [4, 3] f64"));
+  CHECK_THAT(node_statement(text, dz), Catch::Contains("index=1"));
+  CHECK_THAT(text, Catch::Contains(dot_name(fused.id()) + " -> " + dot_name(dz) + " [label=\"out 1\"];"));
+  // Operand indices still label the fused node's own two inputs.
+  CHECK_THAT(text, Catch::Contains(dot_name(z.id()) + " -> " + dot_name(fused.id()) + " [label=\"0\"];"));
+
+  auto parsed = run_graphviz(text, "json");
+  if (!parsed) {
+    WARN("SKIPPED: graphviz's dot is not installed; cannot check that it reads the picture");
+    return;
+  }
+  REQUIRE(parsed->exit_code == 0);
+  Parsed p = parse(parsed->json());
+  CHECK(p.edges.count({dot_name(fused.id()), dot_name(dz), "out 1"}) == 1);
+}

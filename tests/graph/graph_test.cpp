@@ -62,3 +62,43 @@ TEST_CASE("topological order puts operands first", "[graph]") {
   CHECK(pos(x.id()) < pos(y.id()));
   CHECK(pos(y.id()) < pos(z.id()));
 }
+
+TEST_CASE("a multi-output node owns one type per output, and get_output names output k >= 1 once",
+          "[graph][multi_output]") {
+  Graph g;
+  NodeId z = g.add_explicit(OpKind::input, {}, Shape{5, 3}, DType::f64, {}, "z");
+  Attrs la;
+  la.classes = 3;
+  NodeId y = g.add_explicit(OpKind::labels, {}, Shape{5}, DType::i32, la, "y");
+  NodeId fused = g.add(OpKind::softmax_cross_entropy_with_grad, {z, y}, {}, "loss");
+  CHECK(g[fused].shape == Shape{});
+  CHECK(g[fused].dtype == DType::f64);
+  REQUIRE(g[fused].extra_outputs.size() == 1);
+  CHECK(g[fused].extra_outputs[0] == TensorType{Shape{5, 3}, DType::f64});
+  CHECK(g.output_types(fused) == std::vector<TensorType>{{Shape{}, DType::f64}, {Shape{5, 3}, DType::f64}});
+  CHECK(g.output_types(z) == std::vector<TensorType>{{Shape{5, 3}, DType::f64}});
+  CHECK(g[z].extra_outputs.empty());
+  CHECK_FALSE(g.projection(fused, 1));
+
+  NodeId dz = g.add(OpKind::get_output, {fused}, {}, "dz");  // index 1 by default
+  CHECK(g[dz].shape == Shape{5, 3});
+  CHECK(g[dz].dtype == DType::f64);
+  CHECK(g.projection(fused, 1) == dz);
+  g.set_loss(fused);
+  verify(g);
+
+  Attrs second;
+  second.index = 2;
+  CHECK_THROWS_WITH(g.add(OpKind::get_output, {fused}, second, "past"),
+                    Catch::Contains("node 'past' (get_output): expected an output index in [1, 2), found 2"));
+  second.index = 0;
+  CHECK_THROWS_WITH(g.add(OpKind::get_output, {fused}, second, "zeroth"),
+                    Catch::Contains("expected an output index in [1, 2), found 0"));
+  CHECK_THROWS_WITH(g.add(OpKind::get_output, {z}, {}, "single"),
+                    Catch::Contains("node 'single' (get_output): expected an input with several outputs"));
+  CHECK_THROWS_WITH(g.add(OpKind::get_output, {fused}, {}, "again"),
+                    Catch::Contains("output 1 of node 'loss' (softmax_cross_entropy_with_grad) is already read by 'dz'"));
+  // The failed additions left the graph as it was.
+  CHECK(g.size() == 4);
+  verify(g);
+}

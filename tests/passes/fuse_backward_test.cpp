@@ -240,3 +240,76 @@ TEST_CASE("the seed models' bias gradients stay single column sums after every p
     }
   }
 }
+
+TEST_CASE("softmax_cross_entropy_with_grad: the loss and its seeded gradient become one two-output node",
+          "[fuse_backward][multi_output]") {
+  for (const auto& m : testing::seed_models()) {
+    INFO(m.name);
+    PassStats s1, s2;
+    Graph before = autodiff(fuse_forward(testing::build_seed(m), s1));
+    NodeId xent = *before.find(m.weight_decay > 0 ? "xent" : "loss");
+    NodeId grad = before.consumers(before.inputs(xent)[0]).back();
+    REQUIRE(before[grad].op == OpKind::softmax_cross_entropy_grad);
+    const std::string seed_name = before[before.inputs(grad)[2]].name;
+    Graph g = backward_fused(before, s2);
+    CHECK(s2.count_of("softmax_cross_entropy_with_grad") == 1);
+    CHECK(count_op(g, OpKind::softmax_cross_entropy) == 0);
+    CHECK(count_op(g, OpKind::softmax_cross_entropy_grad) == 0);
+    // Both keep their names: the fused node is the loss's, the get_output the gradient's.
+    NodeId fused = g.at(before[xent].name);
+    REQUIRE(g[fused].op == OpKind::softmax_cross_entropy_with_grad);
+    CHECK(input_names(g, fused) == input_names(before, xent));
+    REQUIRE(g[fused].extra_outputs.size() == 1);
+    CHECK(g[fused].extra_outputs[0].shape == before[grad].shape);
+    NodeId dz = g.at(before[grad].name);
+    CHECK(g[dz].op == OpKind::get_output);
+    CHECK(g[dz].attrs.index == 1);
+    CHECK(g.inputs(dz) == std::vector<NodeId>{fused});
+    CHECK(g.projection(fused, 1) == dz);
+    CHECK(g[dz].shape == before[grad].shape);
+    CHECK(g[dz].role == Role::backward);
+    CHECK(g[fused].role == Role::forward);
+    // The seed has no reader left unless the loss is a sum (xent + λ·l2),
+    // whose other term reads it too.
+    CHECK(g.find(seed_name).has_value() == (m.weight_decay > 0));
+    if (m.weight_decay == 0) CHECK(g.loss() == fused);
+  }
+}
+
+TEST_CASE("softmax_cross_entropy_with_grad: not when the incoming gradient is not the constant 1",
+          "[fuse_backward][multi_output]") {
+  SECTION("a scaled loss") {
+    Builder b;
+    auto z = b.param("z", {4, 3});
+    auto y = b.labels("y", 4, 3);
+    b.set_loss(scale(softmax_cross_entropy(z, y, "xent"), 0.5, "loss"));
+    PassStats stats;
+    Graph g = backward_fused(autodiff(b.graph()), stats);
+    CHECK(stats.count_of("softmax_cross_entropy_with_grad") == 0);
+    CHECK(count_op(g, OpKind::softmax_cross_entropy_grad) == 1);
+  }
+  SECTION("a hand-made gradient node reading another incoming gradient") {
+    Builder b;
+    auto z = b.input("z", {4, 3});
+    auto y = b.labels("y", 4, 3);
+    auto d = b.input("d", {});
+    auto loss = softmax_cross_entropy(z, y, "loss");
+    b.op(OpKind::softmax_cross_entropy_grad, {z, y, d}, {}, "dz");
+    b.set_loss(loss);
+    PassStats stats;
+    backward_fused(b.graph(), stats);
+    CHECK(stats.count_of("softmax_cross_entropy_with_grad") == 0);
+  }
+  SECTION("another loss over the same logits") {
+    Builder b;
+    auto z = b.input("z", {4, 3});
+    auto y = b.labels("y", 4, 3);
+    auto other = b.labels("other", 4, 3);
+    auto seed = b.constant("one", {}, {1.0});
+    b.set_loss(softmax_cross_entropy(z, y, "loss"));
+    b.op(OpKind::softmax_cross_entropy_grad, {z, other, seed}, {}, "dz");
+    PassStats stats;
+    backward_fused(b.graph(), stats);
+    CHECK(stats.count_of("softmax_cross_entropy_with_grad") == 0);
+  }
+}

@@ -3,6 +3,7 @@
 // f64 must agree with the symbolic gradient from autodiff.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -131,20 +132,84 @@ std::map<OpKind, std::vector<GradCase>> grad_cases() {
   return c;
 }
 
+// Ops made after autodiff that compute a loss (output 0) and its gradient
+// with respect to operand 0 (output 1) in one kernel: each is checked by
+// finite differences of its own output 0. A case gives the logits' shape and
+// the targets' form.
+struct LossWithGradCase {
+  std::string label;
+  Shape logits;
+  bool one_hot;
+};
+
+std::map<OpKind, std::vector<LossWithGradCase>> loss_with_grad_cases() {
+  std::map<OpKind, std::vector<LossWithGradCase>> c;
+  c[OpKind::softmax_cross_entropy_with_grad] = {
+      {"labels", {5, 3}, false}, {"one-hot", {5, 3}, true}, {"one row", {1, 4}, false}, {"one class", {3, 1}, false}};
+  return c;
+}
+
+// The worst relative error of output 1 against central differences of
+// output 0 over every logit, in f64 through the reference Executor.
+double worst_loss_with_grad_error(OpKind op, const LossWithGradCase& lc, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(-2.0, 2.0);
+  const std::int64_t rows = lc.logits[0], classes = lc.logits[1];
+  Graph g;
+  NodeId z = g.add_explicit(OpKind::input, {}, lc.logits, DType::f64, {}, "z");
+  Attrs la;
+  la.classes = classes;
+  NodeId t = lc.one_hot ? g.add_explicit(OpKind::input, {}, lc.logits, DType::f64, {}, "t")
+                        : g.add_explicit(OpKind::labels, {}, Shape{rows}, DType::i32, la, "t");
+  NodeId out = g.add(op, {z, t}, {}, "out");
+  g.add(OpKind::get_output, {out}, {}, "dz");
+  Tensor zv(lc.logits, DType::f64), tv = lc.one_hot ? Tensor(lc.logits, DType::f64) : Tensor(Shape{rows}, DType::i32);
+  for (std::size_t i = 0; i < zv.numel(); ++i) zv.set(i, u(rng));
+  for (std::int64_t r = 0; r < rows; ++r) {
+    auto label = static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(classes));
+    if (lc.one_hot) tv.set(static_cast<std::size_t>(r * classes + label), 1.0);
+    else tv.set(static_cast<std::size_t>(r), static_cast<double>(label));
+  }
+  Executor ex(g);
+  ex.feed("t", tv);
+  auto loss_at = [&](const Tensor& at) {
+    ex.feed("z", at);
+    ex.run();
+    return ex.value("out").get(0);
+  };
+  loss_at(zv);
+  const std::vector<double> symbolic = ex.value("dz").values();
+  const double h = 1e-5;
+  double worst = 0.0;
+  for (std::size_t i = 0; i < zv.numel(); ++i) {
+    Tensor plus = zv, minus = zv;
+    plus.set(i, zv.get(i) + h);
+    minus.set(i, zv.get(i) - h);
+    const double fd = (loss_at(plus) - loss_at(minus)) / (2 * h);
+    worst = std::max(worst, std::abs(symbolic[i] - fd) / std::max({std::abs(symbolic[i]), std::abs(fd), 1e-3}));
+  }
+  return worst;
+}
+
 }  // namespace
 
 TEST_CASE("every op with a gradient rule has gradient-check cases", "[gradcheck]") {
   auto cases = grad_cases();
+  auto with_grad = loss_with_grad_cases();
   for (std::size_t i = 0; i < kOpCount; ++i) {
     auto op = static_cast<OpKind>(i);
     INFO("op " << op_name(op));
     if (has_gradient_rule(op)) {
       CHECK(cases.count(op) == 1);
+    } else if (with_grad.count(op)) {
+      // Made after autodiff, with its own gradient as an output: checked below.
+      CHECK(op_info(op).category == Category::fused);
     } else {
-      // Ops without a rule are leaves or backward helpers; a new forward op
-      // must come with a rule.
+      // Ops without a rule are leaves, backward helpers, updates or the
+      // get_output projection; a new forward op must come with a rule.
       Category c = op_info(op).category;
-      CHECK((c == Category::leaf || c == Category::gradient || c == Category::update));
+      CHECK((c == Category::leaf || c == Category::gradient || c == Category::update ||
+             c == Category::projection));
       CHECK(cases.count(op) == 0);
     }
   }
@@ -166,4 +231,17 @@ TEST_CASE("symbolic gradients agree with central finite differences in f64", "[g
     }
   }
   CHECK(checked >= 90);
+}
+
+TEST_CASE("a loss's gradient output agrees with central finite differences of its loss output in f64",
+          "[gradcheck][multi_output]") {
+  std::uint64_t seed = 3000;
+  std::size_t checked = 0;
+  for (auto& [op, list] : loss_with_grad_cases())
+    for (const LossWithGradCase& lc : list) {
+      INFO("op " << op_name(op) << ", case " << lc.label);
+      CHECK(worst_loss_with_grad_error(op, lc, seed++) <= 1e-6);
+      ++checked;
+    }
+  CHECK(checked >= 4);
 }

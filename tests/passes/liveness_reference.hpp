@@ -26,7 +26,9 @@ inline bool reference_persistent(const Graph& g, NodeId v) {
 }
 
 // Per arena node of `order`: from its step (0 when fed) to its last reader's
-// step, or to the end for the loss and gradients no update reads.
+// step, or to the end for the loss and gradients no update reads. A
+// get_output's buffer is written by the node it reads, so it starts there,
+// and reading it is no use of that node's own value.
 inline std::map<NodeId, ReferenceSpan> reference_liveness(const Graph& g, const std::vector<NodeId>& order,
                                                           const std::vector<NodeId>& extra_outputs = {}) {
   std::map<NodeId, int> pos;
@@ -46,9 +48,10 @@ inline std::map<NodeId, ReferenceSpan> reference_liveness(const Graph& g, const 
     const Node& n = g[v];
     ReferenceSpan s;
     s.first = (n.op == OpKind::input || n.op == OpKind::labels) ? 0 : pos[v];
+    if (n.op == OpKind::get_output) s.first = pos[g.inputs(v)[0]];
     s.last = pos[v];
     for (NodeId r : g.consumers(v))
-      if (pos.count(r)) s.last = std::max(s.last, pos[r]);
+      if (pos.count(r) && g[r].op != OpKind::get_output) s.last = std::max(s.last, pos[r]);
     if (std::find(outputs.begin(), outputs.end(), v) != outputs.end()) s.last = end;
     std::size_t raw = static_cast<std::size_t>(n.shape.numel()) * (n.dtype == DType::f64 ? 8 : 4);
     s.bytes = (raw + 63) / 64 * 64;

@@ -5,6 +5,7 @@
 // the pass.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <functional>
 
 #include "frontends/builder.hpp"
@@ -14,6 +15,7 @@
 #include "passes/autodiff.hpp"
 #include "passes/in_place.hpp"
 #include "passes/memory_plan.hpp"
+#include "passes/pipeline.hpp"
 #include "passes/schedule.hpp"
 #include "random_graphs.hpp"
 
@@ -350,4 +352,34 @@ TEST_CASE("the summary reports arena, lower bound, naive size and sharing", "[me
   CHECK_THAT(s, Catch::Contains("arena") && Catch::Contains("lower bound") && Catch::Contains("naive") &&
                     Catch::Contains("in place"));
   CHECK(plan.efficiency() == Approx(static_cast<double>(plan.lower_bound) / static_cast<double>(plan.arena_bytes)));
+}
+
+TEST_CASE("a two-output node's second buffer is planned from its step, apart from the logits it reads",
+          "[memory_plan][multi_output]") {
+  for (const std::string& name : model_names())
+    for (std::int64_t batch : {32, 256}) {
+      ModelOptions options;
+      options.batch = batch;
+      Graph g = run_pipeline(build_model(name, options)).graph;
+      NodeId fused = g.at(g.find("data_loss") ? "data_loss" : "loss");
+      REQUIRE(g[fused].op == OpKind::softmax_cross_entropy_with_grad);
+      NodeId dz = *g.projection(fused, 1);
+      NodeId logits = g.inputs(fused)[0];
+      std::vector<NodeId> order = schedule(g);
+      MemoryPlan plan = plan_memory(g, order);
+      INFO(name << " batch " << batch << ": " << plan.summary());
+      check_plan(g, order, plan);  // against the independent liveness reference
+      CHECK(plan.efficiency() >= 0.95);
+      const auto at = std::find(order.begin(), order.end(), fused) - order.begin();
+      CHECK(plan.buffer(dz).first == at);
+      CHECK(plan.buffer(logits).last >= at);
+
+      // The gradient moved onto the logits, which the fused node reads while
+      // writing it: the verifier names both.
+      MemoryPlan bad = plan;
+      bad.buffers[plan.index.at(dz)].offset = plan.buffer(logits).offset;
+      CHECK_THAT(message_of([&] { verify_memory_plan(g, order, bad); }),
+                 Catch::Contains("'" + g[dz].name + "'") && Catch::Contains("'" + g[logits].name + "'") &&
+                     Catch::Contains("overlap"));
+    }
 }

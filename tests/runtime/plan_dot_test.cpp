@@ -37,6 +37,9 @@ TEST_CASE("plan dot: every node says where its value lives", "[plan][dot]") {
   CHECK(has_line(dot, g.at("loss"), "kept to the end"));
   CHECK(has_line(dot, g.at("update/fc1/W"), "writes fc1/W in place"));
   CHECK(has_line(dot, g.at("fc1/W"), "param store, " + std::to_string(784 * 100 * 4) + " B"));
+  // The loss's gradient is written by the two-output loss node, before its own step.
+  kiln::NodeId dz = *g.projection(g.at("loss"), 1);
+  CHECK(has_line(dot, dz, "written at step " + std::to_string(plan.memory().buffer(dz).first) + " by loss"));
 
   // Fused nodes and in-place chains are boxed.
   std::size_t fused = 0;
