@@ -41,7 +41,7 @@ std::size_t byte_size_arg(const py::object& size) {
 Plan compile_plan(const py::object& graph, const std::optional<std::string>& optimizer, double lr, double momentum,
                   double beta1, double beta2, double eps, double weight_decay, bool fuse, bool simplify,
                   std::optional<int> threads, std::uint64_t seed, const py::object& max_memory, bool check_numerics,
-                  std::vector<std::string> outputs, std::vector<std::string> wrt) {
+                  std::vector<std::string> outputs, std::vector<std::string> wrt, const Plan* share_params) {
   const Graph& g = graph_arg(graph);
   PlanOptions options;
   options.compile.fuse = fuse;
@@ -65,7 +65,7 @@ Plan compile_plan(const py::object& graph, const std::optional<std::string>& opt
   options.check_numerics = check_numerics;
   if (threads) set_threads(*threads);
   py::gil_scoped_release release;  // the first compile of a shape may time GEMMs
-  return compile(g, options);
+  return compile(g, options, share_params ? share_params->shared_params() : nullptr);
 }
 
 py::array input_view(py::object self, const std::string& name) {
@@ -144,9 +144,11 @@ void bind_plan(py::module_& m) {
         py::arg("weight_decay") = 0.0, py::arg("fuse") = true, py::arg("simplify") = true,
         py::arg("threads") = py::none(), py::arg("seed") = 0, py::arg("max_memory") = py::none(),
         py::arg("check_numerics") = false, py::arg("outputs") = std::vector<std::string>{},
-        py::arg("wrt") = std::vector<std::string>{},
+        py::arg("wrt") = std::vector<std::string>{}, py::arg("share_params") = nullptr,
         "Compiles a graph into a Plan: a training step with the optimizer's update (sgd, momentum, adam), or\n"
-        "with optimizer=None the loss and its gradients only. threads sets kiln's process-wide GEMM threads.");
+        "with optimizer=None the loss and its gradients only (a forward-only plan for a graph without a loss).\n"
+        "share_params=plan: use that plan's params (e.g. evaluation at another batch size). threads sets\n"
+        "kiln's process-wide GEMM threads; outputs names nodes to read with Plan.value after a step.");
 
   py::class_<Plan>(m, "Plan", "A compiled step: one arena, flat kernel calls; step() allocates nothing")
       .def("feed", &feed, py::arg("name"), py::arg("array"),

@@ -2,7 +2,7 @@
 import numpy as np
 
 import kiln
-from conftest import spiral_builder
+from conftest import numpy_scores, spiral_builder
 
 
 def test_builder_names_and_shapes():
@@ -78,3 +78,20 @@ def test_training_steps_lower_the_loss(spiral):
             last = plan.step()
         assert last < 0.8 * first, optimizer
         assert plan.steps_run == 201
+
+
+def test_evaluation_plan_shares_the_training_params(spiral):
+    x, y = spiral
+    train = kiln.compile(spiral_builder(), lr=1.0)
+    train.feed("x", x)
+    train.feed("y", y)
+    for _ in range(50):
+        train.step()
+    g = kiln.Builder()
+    ex = g.input("x", (10, 2))
+    h = g.relu(kiln.dense(g, ex, 100, "fc1"))
+    kiln.dense(g, h, 3, "fc2")
+    scorer = kiln.compile(g, optimizer=None, share_params=train, outputs=["fc2/add"])
+    scorer.input("x")[:] = x[:10]
+    scorer.run()
+    np.testing.assert_allclose(scorer.value("fc2/add"), numpy_scores(train.params(), x[:10]), rtol=1e-5, atol=1e-6)
