@@ -17,8 +17,12 @@ if(kiln_pytest_skip)
   add_test(NAME python.pytest COMMAND sh -c "echo 'python.pytest skipped: ${kiln_pytest_skip}'; exit 77")
   set_tests_properties(python.pytest PROPERTIES SKIP_RETURN_CODE 77 LABELS python)
 else()
+  # Preloaded by test_allocations.py into a child interpreter only.
+  add_library(kiln_allocation_shim SHARED ${CMAKE_CURRENT_SOURCE_DIR}/python/allocation_shim.cpp
+              ${CMAKE_CURRENT_SOURCE_DIR}/alloc_hook/allocation_counter.cpp)
+  add_dependencies(kiln_python kiln_allocation_shim)
   add_test(NAME python.pytest
            COMMAND ${Python3_EXECUTABLE} -m pytest -q -p no:cacheprovider ${CMAKE_CURRENT_SOURCE_DIR}/python)
   set_tests_properties(python.pytest PROPERTIES LABELS python TIMEOUT 300 ENVIRONMENT
-                       "PYTHONPATH=${PROJECT_BINARY_DIR}/python;KILN_CLI=$<TARGET_FILE:kiln_cli>;PYTHONDONTWRITEBYTECODE=1")
+                       "PYTHONPATH=${PROJECT_BINARY_DIR}/python;KILN_CLI=$<TARGET_FILE:kiln_cli>;PYTHONDONTWRITEBYTECODE=1;KILN_ALLOCATION_SHIM=$<TARGET_FILE:kiln_allocation_shim>")
 endif()

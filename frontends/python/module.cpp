@@ -10,30 +10,30 @@
 #include "runtime/plan.hpp"
 #include "runtime/plan_memory.hpp"
 
-namespace {
-
-namespace py = pybind11;
+namespace kiln::python {
 
 // Most specific first: a non-finite loss is a failure of the run, not of the
 // caller's input; a plan over its memory limit is out of memory; every other
-// kiln::Error is bad input (a shape, a name, a file).
-void translate(std::exception_ptr error) {
+// kiln::Error is bad input (a shape, a name, a file). Anything else is left
+// to pybind11's own translators.
+void translate_kiln_error(std::exception_ptr error) {
   try {
     if (error) std::rethrow_exception(error);
-  } catch (const kiln::NonFiniteLoss& e) {
+  } catch (const NonFiniteLoss& e) {
     PyErr_SetString(PyExc_RuntimeError, e.what());
-  } catch (const kiln::MemoryLimitExceeded& e) {
+  } catch (const MemoryLimitExceeded& e) {
     PyErr_SetString(PyExc_MemoryError, e.what());
-  } catch (const kiln::Error& e) {
+  } catch (const Error& e) {
     PyErr_SetString(PyExc_ValueError, e.what());
   }
 }
 
-}  // namespace
+}  // namespace kiln::python
 
 PYBIND11_MODULE(_kiln, m) {
+  namespace py = pybind11;
   m.doc() = "kiln: a static computation-graph compiler for training neural networks";
-  py::register_exception_translator(&translate);
+  py::register_exception_translator(&kiln::python::translate_kiln_error);
   kiln::python::bind_graph(m);
   kiln::python::bind_plan(m);
   kiln::python::bind_data(m);

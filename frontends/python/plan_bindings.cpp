@@ -136,6 +136,35 @@ py::list stats_list(const Plan& plan) {
   return out;
 }
 
+// Plan.step as a plain CPython method rather than through pybind11's
+// dispatcher, which allocates its argument vectors on every call: a step
+// through the module allocates nothing (tests/python/test_allocations.py).
+PyObject* step_method(PyObject* self, PyObject*) {
+  try {
+    Plan& plan = py::handle(self).cast<Plan&>();
+    double loss = 0;
+    {
+      py::gil_scoped_release release;
+      loss = plan.step();
+    }
+    return PyFloat_FromDouble(loss);
+  } catch (py::error_already_set& e) {
+    e.restore();
+  } catch (const py::cast_error&) {
+    PyErr_SetString(PyExc_TypeError, "Plan.step needs a kiln.Plan");
+  } catch (const std::bad_alloc&) {
+    PyErr_NoMemory();
+  } catch (const Error&) {
+    translate_kiln_error(std::current_exception());
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  }
+  return nullptr;
+}
+
+PyMethodDef step_def = {"step", step_method, METH_NOARGS,
+                        "Runs one step; returns the loss computed before the update"};
+
 }  // namespace
 
 void bind_plan(py::module_& m) {
@@ -150,15 +179,12 @@ void bind_plan(py::module_& m) {
         "share_params=plan: use that plan's params (e.g. evaluation at another batch size). threads sets\n"
         "kiln's process-wide GEMM threads; outputs names nodes to read with Plan.value after a step.");
 
-  py::class_<Plan>(m, "Plan", "A compiled step: one arena, flat kernel calls; step() allocates nothing")
+  py::class_<Plan> plan(m, "Plan", "A compiled step: one arena, flat kernel calls; step() allocates nothing");
+  plan
       .def("feed", &feed, py::arg("name"), py::arg("array"),
            "Copies an array into an input, labels, param or constant; its shape and dtype must match exactly")
       .def("input", &input_view, py::arg("name"), "A writable NumPy view of input `name`'s buffer in the plan")
       .def("labels", &labels_view, py::arg("name"), "A writable int32 NumPy view of labels `name`'s buffer")
-      .def("step", [](Plan& plan) {
-        py::gil_scoped_release release;
-        return plan.step();
-      }, "Runs one step; returns the loss computed before the update")
       .def("run", [](Plan& plan) {
         py::gil_scoped_release release;
         plan.run();
@@ -185,6 +211,8 @@ void bind_plan(py::module_& m) {
       .def_property_readonly("kernel_calls", &Plan::kernel_calls)
       .def_property_readonly("steps_run", &Plan::steps_run)
       .def_property("check_numerics", &Plan::check_numerics, &Plan::set_check_numerics);
+  plan.attr("step") = py::reinterpret_steal<py::object>(
+      PyDescr_NewMethod(reinterpret_cast<PyTypeObject*>(plan.ptr()), &step_def));
 }
 
 }  // namespace kiln::python
