@@ -20,7 +20,6 @@ else()
   # Preloaded by test_allocations.py into a child interpreter only.
   add_library(kiln_allocation_shim SHARED ${CMAKE_CURRENT_SOURCE_DIR}/python/allocation_shim.cpp
               ${CMAKE_CURRENT_SOURCE_DIR}/alloc_hook/allocation_counter.cpp)
-  add_dependencies(kiln_python kiln_allocation_shim)
   add_test(NAME python.pytest
            COMMAND ${Python3_EXECUTABLE} -m pytest -q -p no:cacheprovider ${CMAKE_CURRENT_SOURCE_DIR}/python)
   set_tests_properties(python.pytest PROPERTIES LABELS python TIMEOUT 300 ENVIRONMENT
