@@ -23,5 +23,5 @@ else()
   add_test(NAME python.pytest
            COMMAND ${Python3_EXECUTABLE} -m pytest -q -p no:cacheprovider ${CMAKE_CURRENT_SOURCE_DIR}/python)
   set_tests_properties(python.pytest PROPERTIES LABELS python TIMEOUT 300 ENVIRONMENT
-                       "PYTHONPATH=${PROJECT_BINARY_DIR}/python;KILN_CLI=$<TARGET_FILE:kiln_cli>;PYTHONDONTWRITEBYTECODE=1;KILN_ALLOCATION_SHIM=$<TARGET_FILE:kiln_allocation_shim>")
+                       "PYTHONPATH=${PROJECT_BINARY_DIR}/python;KILN_CLI=$<TARGET_FILE:kiln_cli>;PYTHONDONTWRITEBYTECODE=1;XDG_CACHE_HOME=${CMAKE_CURRENT_BINARY_DIR}/xdg-cache;KILN_ALLOCATION_SHIM=$<TARGET_FILE:kiln_allocation_shim>")
 endif()
