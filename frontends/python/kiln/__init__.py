@@ -14,6 +14,14 @@
 Errors from kiln are ValueError (bad input), RuntimeError (a non-finite loss)
 or MemoryError (a plan over its memory limit), with kiln's one-line message.
 """
+import sys
+
+try:
+    import numpy  # noqa: F401  (the module's arrays are NumPy arrays)
+except ImportError as e:
+    raise ImportError(f"kiln needs NumPy, which {sys.executable} does not have: run Debian's /usr/bin/python3 "
+                      "(apt-get install python3-numpy), the interpreter kiln was built for") from e
+
 from ._kiln import (Builder, Graph, Init, Plan, Value, build_model, compile, dense, load_dataset, load_graph,
                     model_names, parse_graph, set_threads, threads)
 
