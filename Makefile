@@ -71,7 +71,7 @@ bench:
 compare:
 	scripts/setup.sh bench
 	$(CONFIGURE) -DKILN_BUILD_BENCHMARKS=ON
-	cmake --build $(BUILD_DIR) -j $(JOBS) --target kiln_cli
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target kiln_cli python_module
 	/usr/bin/python3 benchmarks/peers/compare.py --kiln $(BUILD_DIR)/kiln
 
 clean:

@@ -67,7 +67,7 @@ void check_memory_limit(const PlanMemory& needs, std::size_t max_memory_bytes) {
   const bool is_default = max_memory_bytes == 0;
   const std::size_t limit = is_default ? default_max_memory_bytes() : max_memory_bytes;
   if (needs.total_bytes() <= limit) return;
-  throw Error("the plan needs " + needs.summary() + " but --max-memory allows " + format_bytes(limit) +
+  throw MemoryLimitExceeded("the plan needs " + needs.summary() + " but --max-memory allows " + format_bytes(limit) +
               (is_default ? " (the default: half of physical memory)" : "") +
               "; use a smaller batch, or raise --max-memory (PlanOptions::max_memory_bytes)");
 }

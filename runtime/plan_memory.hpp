@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "graph/error.hpp"
 #include "graph/graph.hpp"
 #include "passes/memory_plan.hpp"
 
@@ -36,6 +37,14 @@ struct PlanMemory {
 // params). Every param and constant of the graph counts, scheduled or not,
 // because the Plan holds them all.
 PlanMemory plan_memory_needs(const Graph& compiled, const MemoryPlan& memory);
+
+// Thrown by kiln::compile when a plan needs more than its memory limit, as
+// its own type so that a binding can tell it from bad input (Python raises
+// MemoryError for it).
+class MemoryLimitExceeded : public Error {
+ public:
+  using Error::Error;
+};
 
 // Half of physical memory (sysconf(_SC_PHYS_PAGES) · _SC_PAGE_SIZE): the
 // limit when PlanOptions::max_memory_bytes is 0. 8 GiB when the system does

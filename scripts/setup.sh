@@ -10,7 +10,7 @@ set -euo pipefail
 job="${1:-test}"
 build_packages=(cmake g++ make pkg-config libboost-graph-dev catch2 libbenchmark-dev libopenblas-dev
                 libcli11-dev nlohmann-json3-dev graphviz python3 python3-numpy zlib1g-dev
-                libxsmm-dev libdnnl-dev)
+                libxsmm-dev libdnnl-dev pybind11-dev python3-pybind11 python3-dev python3-pytest)
 case "$job" in
   test) packages=("${build_packages[@]}") ;;
   demo) packages=("${build_packages[@]}" dataset-fashion-mnist) ;;  # what `kiln train mlp` reads

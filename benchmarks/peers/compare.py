@@ -19,6 +19,12 @@ OMP_NUM_THREADS) and torch.set_num_threads agrees.
 The row "sgemm 1024^3" is OpenBLAS's own speed at a square 1024 product,
 through NumPy (Debian's NumPy calls the same libopenblas kiln links),
 the reference of issue 6's 85% target for the 1024-wide MLP.
+
+"kiln from Python" is the same compiled step driven from a Python loop
+through the kiln module (build/python, next to the kiln binary): Plan.step()
+per iteration, the batch written once through Plan.input/Plan.labels, so the
+column minus kiln's is what the Python call costs. "—" when the module is
+not built.
 """
 import argparse
 import json
@@ -146,6 +152,29 @@ def torch_step_fn(sizes, batch, reg):
     return step
 
 
+def kiln_bench_args(name):
+    """(model, batch, hidden) from the kiln bench arguments of a workload."""
+    args = WORKLOADS[name][0]
+    options = dict(zip(args[1::2], args[2::2]))
+    hidden = [int(h) for h in options["--hidden"].split(",")] if "--hidden" in options else None
+    batch = int(options["--batch"]) if "--batch" in options else None
+    return args[0], batch, hidden
+
+
+def kiln_python_step_fn(name, threads):
+    """The plan kiln bench times, compiled and stepped through the Python module."""
+    import kiln
+    model, batch, hidden = kiln_bench_args(name)
+    plan = kiln.compile(kiln.build_model(model, batch=batch, hidden=hidden), lr=LR, threads=threads)
+    graph = plan.graph
+    rows, features = graph.node("x")["shape"]
+    classes = WORKLOADS[name][1][-1]
+    x, y, _ = data([features, classes], rows)
+    plan.input("x")[:] = x
+    plan.labels("y")[:] = y
+    return plan.step
+
+
 def sgemm_gflops(n=1024, reps=20):
     import numpy as np
     a = np.random.default_rng(1).standard_normal((n, n)).astype(np.float32)
@@ -164,6 +193,9 @@ def worker(peer, threads, names, steps, warmup):
             _, sizes, batch, reg, _ = WORKLOADS[name]
             results[name] = time_steps(torch_step_fn(sizes, batch, reg), *steps_for(name, steps, warmup))
         results["_version"] = torch.__version__
+    elif peer == "kiln-python":
+        for name in names:
+            results[name] = time_steps(kiln_python_step_fn(name, threads), *steps_for(name, steps, warmup))
     else:
         import numpy
         for name in names:
@@ -184,6 +216,15 @@ def run_worker(peer, threads, names, steps, warmup, extra_env=None):
     if done.returncode != 0:
         sys.exit(f"compare.py: the {peer} worker at {threads} thread(s) failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_kiln_python(kiln, threads, names, steps, warmup):
+    """The kiln-python worker with the module built beside the kiln binary; {} when it is not built."""
+    module_dir = os.path.join(os.path.dirname(os.path.abspath(kiln)), "python")
+    if not os.path.isdir(os.path.join(module_dir, "kiln")):
+        return {}
+    path = os.pathsep.join(p for p in (module_dir, os.environ.get("PYTHONPATH", "")) if p)
+    return run_worker("kiln-python", threads, names, steps, warmup, {"PYTHONPATH": path})
 
 
 def run_kiln(kiln, name, threads, steps, warmup):
@@ -216,7 +257,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=20, help="untimed steps first")
     parser.add_argument("--only", default=",".join(WORKLOADS), help="workloads: " + ", ".join(WORKLOADS))
     parser.add_argument("--json", help="also write every figure to this file")
-    parser.add_argument("--worker", choices=["torch", "numpy"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=["torch", "numpy", "kiln-python"], help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     names = [n for n in args.only.split(",") if n]
@@ -235,6 +276,7 @@ def main():
     for t in threads:
         torch_res = run_worker("torch", t, names, args.steps, args.warmup)
         numpy_res = run_worker("numpy", t, names, args.steps, args.warmup)
+        python_res = run_kiln_python(args.kiln, t, names, args.steps, args.warmup)
         peers[t] = {"torch": torch_res, "numpy": numpy_res}
         for name in names:
             k = run_kiln(args.kiln, name, t, args.steps, args.warmup)
@@ -242,7 +284,8 @@ def main():
                          "floor_us": k["gemm_floor_kiln"]["median_us"],
                          "cblas_floor_us": k["gemm_floor"]["median_us"], "kiln_gflops": k["gflops"],
                          "compile_ms": k["compile_ms"]["median"],
-                         "torch_us": torch_res[name], "numpy_us": numpy_res[name]})
+                         "torch_us": torch_res[name], "numpy_us": numpy_res[name],
+                         "python_us": python_res.get(name)})
     load_after = os.getloadavg()[0]
 
     any_peer = peers[threads[0]]
@@ -250,11 +293,12 @@ def main():
           f"PyTorch {any_peer['torch']['_version']}, NumPy {any_peer['numpy']['_version']}; "
           f"median of {args.steps} steps after {args.warmup} warm-up (a fifth of that for the 1024-wide MLP); "
           f"float32, SGD lr {LR}\n")
-    print("| workload | threads | kiln µs | step/floor (kiln GEMMs) | step/floor (CBLAS) | kiln GFLOP/s "
-          "| PyTorch µs | NumPy µs | PyTorch/kiln | NumPy/kiln |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| workload | threads | kiln µs | kiln from Python µs | step/floor (kiln GEMMs) | step/floor (CBLAS) "
+          "| kiln GFLOP/s | PyTorch µs | NumPy µs | PyTorch/kiln | NumPy/kiln |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {WORKLOADS[r['workload']][4]} | {r['threads']} | {r['kiln_us']:.1f} "
+        python = "—" if r["python_us"] is None else f"{r['python_us']:.1f} ({r['python_us'] / r['kiln_us']:.2f}×)"
+        print(f"| {WORKLOADS[r['workload']][4]} | {r['threads']} | {r['kiln_us']:.1f} | {python} "
               f"| {r['kiln_us'] / r['floor_us']:.2f} | {r['kiln_us'] / r['cblas_floor_us']:.2f} "
               f"| {r['kiln_gflops']:.1f} | {r['torch_us']:.1f} "
               f"| {r['numpy_us']:.1f} | {r['torch_us'] / r['kiln_us']:.2f}× | {r['numpy_us'] / r['kiln_us']:.2f}× |")
