@@ -7,10 +7,29 @@
 #include <limits>
 #include <numeric>
 
+// KILN_VECTOR_MATH_ONE_TARGET: built for the one -march that CMake's
+// KILN_VECTOR_MATH_ARCH names, to test and time one clone on any newer CPU.
+#ifdef KILN_VECTOR_MATH_ONE_TARGET
+#define KILN_VECTOR_CLONES
+#else
 #define KILN_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
 
 namespace kiln::kernels::detail {
 namespace {
+
+// Whether the code running is the AVX-512 clone (or an AVX-512 build).
+inline bool avx512_code() {
+#ifdef KILN_VECTOR_MATH_ONE_TARGET
+#ifdef __AVX512F__
+  return true;
+#else
+  return false;
+#endif
+#else
+  return __builtin_cpu_supports("avx512f");
+#endif
+}
 
 // 16 floats as one value: a reduction written on it vectorises without
 // -ffast-math (GCC keeps a scalar loop's max and sum in order), and GCC
@@ -256,7 +275,7 @@ void softmax_numerators(const float* z, std::size_t rows, std::size_t cols, floa
     const std::size_t readable = (rows - r0) * cols;
     if (cols <= 4)
       spread_row_maxes<Float4>(zg, n, cols, readable, shift + r0, spread);
-    else if (cols <= 8 || !__builtin_cpu_supports("avx512f"))
+    else if (cols <= 8 || !avx512_code())
       spread_row_maxes<Float8>(zg, n, cols, readable, shift + r0, spread);
     else
       spread_row_maxes<Float16>(zg, n, cols, readable, shift + r0, spread);
