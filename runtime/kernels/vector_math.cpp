@@ -43,8 +43,21 @@ inline void load16(Float16& v, const float* p) { std::memcpy(&v, p, sizeof v); }
 inline float exp_one(float v) {
   constexpr float kHigh = 88.3762626647949f, kLow = -87.3365447504f;  // e^kLow: the smallest normal
   constexpr float kRound = 12582912.0f;  // 1.5·2^23: adding and subtracting it rounds to an integer
-  float c = v > kHigh ? kHigh : v;
-  c = c >= kLow ? c : kLow;  // NaN too: the cast below then stays defined
+  // The clamps are integer minimums of the bit pattern, not float selects:
+  // GCC threads a float select whose outcome is a constant through the
+  // whole polynomial, leaving the rest under a branch that only AVX-512's
+  // masked instructions if-convert, so the AVX2 and baseline loops ran
+  // scalar. A float's bits ordered as signed integers order the positive
+  // floats (the negative ones are negative integers), as unsigned integers
+  // the negative floats' magnitudes (the positive ones are below 2^31).
+  // Written as ?: on integers, which GCC folds to a minimum before it
+  // threads anything (std::min's branch on references would be threaded).
+  // NaN lands on a clamp; it is put back at the end.
+  constexpr std::int32_t kHighBits = std::bit_cast<std::int32_t>(kHigh);
+  constexpr std::uint32_t kLowBits = std::bit_cast<std::uint32_t>(kLow);
+  const std::int32_t bits = std::bit_cast<std::int32_t>(v);
+  const std::uint32_t capped = static_cast<std::uint32_t>(bits < kHighBits ? bits : kHighBits);
+  const float c = std::bit_cast<float>(capped < kLowBits ? capped : kLowBits);
   // e^c = 2^k · e^r with k = round(c / ln 2), |r| ≤ ln 2 / 2; ln 2 split in
   // two so that c − k·ln 2 stays exact.
   const float k = (c * 1.44269504088896341f + kRound) - kRound;
@@ -58,8 +71,10 @@ inline float exp_one(float v) {
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
   const float two_to_k = std::bit_cast<float>((static_cast<std::int32_t>(k) + 127) << 23);
-  const float y = v < kLow ? 0.0f : p * two_to_k;
-  return v != v ? v : y;
+  // 0 below kLow, v itself for NaN: bit masks, as selects would be branches.
+  const std::int32_t in_range = -static_cast<std::int32_t>(v >= kLow);  // all ones or none (NaN: none)
+  const std::int32_t nan = -static_cast<std::int32_t>(v != v);
+  return std::bit_cast<float>((std::bit_cast<std::int32_t>(p * two_to_k) & in_range) | (bits & nan));
 }
 
 }  // namespace
@@ -78,15 +93,20 @@ void exp_shifted(const float* x, std::size_t n, float shift, float* y) {
 
 KILN_VECTOR_CLONES
 void log_in_place(float* x, std::size_t n) {
-  constexpr float kSqrtHalf = 0.707106781186547524f;
+  // m < √½ is decided on the mantissa bits, and m + m − 1 for those is the
+  // same mantissa under the next exponent, minus 1: integer arithmetic, no
+  // float select for GCC to turn into a branch (which kept this loop scalar
+  // outside AVX-512; see exp_one).
+  constexpr std::int32_t kHalfBits = 0x3f000000;  // 0.5
+  constexpr std::int32_t kSqrtHalfMantissa = std::bit_cast<std::int32_t>(0.707106781186547524f) - kHalfBits;
+  static_assert(kSqrtHalfMantissa > 0 && kSqrtHalfMantissa < (1 << 23), "sqrt(1/2) lies in [0.5, 1)");
   for (std::size_t i = 0; i < n; ++i) {
     // x = m·2^e with m in [√½, √2): ln x = e·ln 2 + ln m, ln m by a polynomial in m − 1.
     const std::int32_t bits = std::bit_cast<std::int32_t>(x[i]);
-    float e = static_cast<float>(((bits >> 23) & 0xff) - 126);
-    float m = std::bit_cast<float>((bits & 0x007fffff) | 0x3f000000);  // [0.5, 1)
-    const bool low = m < kSqrtHalf;
-    e = low ? e - 1.0f : e;
-    m = low ? m + m - 1.0f : m - 1.0f;
+    const std::int32_t mantissa = bits & 0x007fffff;
+    const std::int32_t low = mantissa < kSqrtHalfMantissa;  // m in [0.5, √½): take 2m, e − 1
+    const float e = static_cast<float>(((bits >> 23) & 0xff) - 126 - low);
+    const float m = std::bit_cast<float>(mantissa | (kHalfBits + (low << 23))) - 1.0f;
     const float z = m * m;
     float y = 7.0376836292e-2f;
     y = y * m - 1.1514610310e-1f;
