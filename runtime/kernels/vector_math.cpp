@@ -18,7 +18,8 @@
 namespace kiln::kernels::detail {
 namespace {
 
-// Whether the code running is the AVX-512 clone (or an AVX-512 build).
+// Whether the code running is the AVX-512 clone (or an AVX-512 build): the
+// names the clones are dispatched on.
 inline bool avx512_code() {
 #ifdef KILN_VECTOR_MATH_ONE_TARGET
 #ifdef __AVX512F__
@@ -27,7 +28,7 @@ inline bool avx512_code() {
   return false;
 #endif
 #else
-  return __builtin_cpu_supports("avx512f");
+  return __builtin_cpu_supports("x86-64-v4");
 #endif
 }
 
@@ -126,20 +127,42 @@ void log_in_place(float* x, std::size_t n) {
 
 namespace {
 
-inline void min_max_of(const float* x, std::size_t n, float* lo, float* hi) {
+typedef float Float8 __attribute__((vector_size(32)));
+typedef float Float4 __attribute__((vector_size(16)));
+
+// Whether the code running is the AVX2 clone or better (or such a build).
+inline bool avx2_code() {
+#ifdef KILN_VECTOR_MATH_ONE_TARGET
+#ifdef __AVX2__
+  return true;
+#else
+  return false;
+#endif
+#else
+  return __builtin_cpu_supports("x86-64-v3");
+#endif
+}
+
+// In vectors of V, which must fit the running code's registers: GCC lowers
+// the selects of a vector wider than them to scalar code (Float16 in the
+// AVX2 clone, Float8 in the baseline one, read in their disassembly).
+// Forced inline, as an out-of-line helper is a baseline function.
+template <class V>
+__attribute__((always_inline)) inline void min_max_in(const float* x, std::size_t n, float* lo, float* hi) {
+  constexpr std::size_t kWidth = sizeof(V) / sizeof(float);
   float low = x[0], high = x[0];
   std::size_t i = 0;
-  if (n >= 16) {
-    Float16 vlow, vhigh;
-    load16(vlow, x);
+  if (n >= kWidth) {
+    V vlow, vhigh;
+    std::memcpy(&vlow, x, sizeof vlow);
     vhigh = vlow;
-    for (; i + 16 <= n; i += 16) {
-      Float16 v;
-      load16(v, x + i);
+    for (; i + kWidth <= n; i += kWidth) {
+      V v;
+      std::memcpy(&v, x + i, sizeof v);
       vlow = v < vlow ? v : vlow;
       vhigh = v > vhigh ? v : vhigh;
     }
-    for (int l = 0; l < 16; ++l) {
+    for (std::size_t l = 0; l < kWidth; ++l) {
       low = std::min(low, vlow[l]);
       high = std::max(high, vhigh[l]);
     }
@@ -152,6 +175,12 @@ inline void min_max_of(const float* x, std::size_t n, float* lo, float* hi) {
   *hi = high;
 }
 
+__attribute__((always_inline)) inline void min_max_of(const float* x, std::size_t n, float* lo, float* hi) {
+  if (avx512_code()) min_max_in<Float16>(x, n, lo, hi);
+  else if (avx2_code()) min_max_in<Float8>(x, n, lo, hi);
+  else min_max_in<Float4>(x, n, lo, hi);
+}
+
 }  // namespace
 
 KILN_VECTOR_CLONES
@@ -159,8 +188,6 @@ void min_max(const float* x, std::size_t n, float* lo, float* hi) { min_max_of(x
 
 namespace {
 
-typedef float Float8 __attribute__((vector_size(32)));
-typedef float Float4 __attribute__((vector_size(16)));
 typedef std::int32_t Int16 __attribute__((vector_size(64)));
 typedef std::int32_t Int8 __attribute__((vector_size(32)));
 typedef std::int32_t Int4 __attribute__((vector_size(16)));

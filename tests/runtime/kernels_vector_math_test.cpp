@@ -329,7 +329,8 @@ TEST_CASE("min_max, scale_rows and relu_backward agree with plain loops", "[runt
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::sin(1.3 * static_cast<double>(i)) * 7);
   x[617] = 9.5f;
   x[3] = -8.25f;
-  for (std::size_t n : {1u, 15u, 16u, 17u, 1001u}) {
+  // Lengths around each vector width a clone may use (4, 8, 16 floats).
+  for (std::size_t n : {1u, 3u, 4u, 5u, 7u, 8u, 9u, 15u, 16u, 17u, 1001u}) {
     float lo = 0, hi = 0;
     kiln::kernels::detail::min_max(x.data(), n, &lo, &hi);
     CHECK(lo == *std::min_element(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n)));
