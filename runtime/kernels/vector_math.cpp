@@ -315,12 +315,14 @@ void softmax_numerators(const float* z, std::size_t rows, std::size_t cols, floa
       for (std::size_t i = 0; i < n * cols; ++i) og[i] = exp_one(zg[i] - hi);
       continue;
     }
-    // The narrowest vector that holds a row wastes the fewest lanes. Vectors
-    // of 16 only where the running clone is the AVX-512 one: the AVX2 clone
-    // turned their shuffles and selects into scalar code, twice as slow as
-    // the scalar loop for rows of 10, where rows in vectors of 8 match it.
+    // The narrowest vector that holds a row wastes the fewest lanes, up to
+    // the widest the running code holds in registers (as min_max_in): the
+    // AVX2 clone turned 16-float shuffles and selects into scalar code, twice
+    // as slow as the scalar loop for rows of 10, and the baseline one does
+    // the same to 8 floats (rows of 10 spread over 40 then took 2.5 times as
+    // long as in vectors of 4).
     const std::size_t readable = (rows - r0) * cols;
-    if (cols <= 4)
+    if (cols <= 4 || !avx2_code())
       spread_row_maxes<Float4>(zg, n, cols, readable, shift + r0, spread);
     else if (cols <= 8 || !avx512_code())
       spread_row_maxes<Float8>(zg, n, cols, readable, shift + r0, spread);
