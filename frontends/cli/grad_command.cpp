@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "compile_flags.hpp"
 #include "frontends/json.hpp"
 #include "graph/error.hpp"
 #include "runtime/feed.hpp"
@@ -23,6 +24,7 @@ struct GradArgs {
   std::vector<std::string> wrt;
   std::string out_dir;
   std::uint64_t seed = 0;
+  CompileFlags flags;  // --no-fuse only: grad applies no optimizer, and simplifying is its own decision below
 };
 
 // "fc1/W" -> "fc1__W": a node name as a file name (GRAPH_FORMAT.md).
@@ -43,6 +45,7 @@ void run_grad(const GradArgs& args) {
     throw Error(args.graph_path + ": the graph has no 'loss'; kiln grad needs the scalar node to differentiate");
 
   PlanOptions options;
+  options.compile.fuse = !args.flags.no_fuse;
   if (!args.wrt.empty()) {
     for (NodeId v : forward.ids())
       if (forward[v].op == OpKind::param) options.compile.wrt.push_back(forward[v].name);
@@ -91,6 +94,9 @@ void run_grad(const GradArgs& args) {
   write_npy((out / "loss.npy").string(), plan.value(*g.loss()).to_tensor());
   for (auto [of, grad] : g.gradients())
     write_npy((out / "grad" / file_name_for(g[of].name)).string(), plan.value(grad).to_tensor());
+  // What ran, so that a run with --no-fuse visibly compiled a different plan.
+  std::cout << "plan " << (options.compile.fuse ? "fused" : "unfused") << ", " << g.size() << " nodes, "
+            << plan.kernel_calls() << " kernel calls\n";
   std::cout << "loss " << plan.loss() << "\nwrote " << (out / "loss.npy").string() << " and " << g.gradients().size()
             << " gradient" << (g.gradients().size() == 1 ? "" : "s") << " under " << (out / "grad").string() << "\n";
 }
@@ -110,10 +116,12 @@ void add_grad_command(CLI::App& app) {
   cmd->add_option("--out", args->out_dir, "Directory for loss.npy and grad/NAME.npy ('/' in a name becomes '__')")
       ->required();
   cmd->add_option("--seed", args->seed, "Seed for params that are initialised rather than fed")->capture_default_str();
+  add_fuse_flag(cmd, args->flags);
   cmd->footer(
       "Example:\n"
       "  kiln grad examples/graphs/mlp.json --feed x=x.npy --feed y=y.npy --out grads\n"
-      "writes grads/loss.npy and grads/grad/fc1__W.npy, grads/grad/fc1__b.npy, ...");
+      "writes grads/loss.npy and grads/grad/fc1__W.npy, grads/grad/fc1__b.npy, ...; the same with --no-fuse\n"
+      "and --out grads-unfused gives the gradients without fusion, to compare.");
   cmd->callback([args] { run_grad(*args); });
 }
 

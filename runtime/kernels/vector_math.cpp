@@ -7,10 +7,30 @@
 #include <limits>
 #include <numeric>
 
+// KILN_VECTOR_MATH_ONE_TARGET: built for the one -march that CMake's
+// KILN_VECTOR_MATH_ARCH names, to test and time one clone on any newer CPU.
+#ifdef KILN_VECTOR_MATH_ONE_TARGET
+#define KILN_VECTOR_CLONES
+#else
 #define KILN_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
 
 namespace kiln::kernels::detail {
 namespace {
+
+// Whether the code running is the AVX-512 clone (or an AVX-512 build): the
+// names the clones are dispatched on.
+inline bool avx512_code() {
+#ifdef KILN_VECTOR_MATH_ONE_TARGET
+#ifdef __AVX512F__
+  return true;
+#else
+  return false;
+#endif
+#else
+  return __builtin_cpu_supports("x86-64-v4");
+#endif
+}
 
 // 16 floats as one value: a reduction written on it vectorises without
 // -ffast-math (GCC keeps a scalar loop's max and sum in order), and GCC
@@ -24,8 +44,21 @@ inline void load16(Float16& v, const float* p) { std::memcpy(&v, p, sizeof v); }
 inline float exp_one(float v) {
   constexpr float kHigh = 88.3762626647949f, kLow = -87.3365447504f;  // e^kLow: the smallest normal
   constexpr float kRound = 12582912.0f;  // 1.5·2^23: adding and subtracting it rounds to an integer
-  float c = v > kHigh ? kHigh : v;
-  c = c >= kLow ? c : kLow;  // NaN too: the cast below then stays defined
+  // The clamps are integer minimums of the bit pattern, not float selects:
+  // GCC threads a float select whose outcome is a constant through the
+  // whole polynomial, leaving the rest under a branch that only AVX-512's
+  // masked instructions if-convert, so the AVX2 and baseline loops ran
+  // scalar. A float's bits ordered as signed integers order the positive
+  // floats (the negative ones are negative integers), as unsigned integers
+  // the negative floats' magnitudes (the positive ones are below 2^31).
+  // Written as ?: on integers, which GCC folds to a minimum before it
+  // threads anything (std::min's branch on references would be threaded).
+  // NaN lands on a clamp; it is put back at the end.
+  constexpr std::int32_t kHighBits = std::bit_cast<std::int32_t>(kHigh);
+  constexpr std::uint32_t kLowBits = std::bit_cast<std::uint32_t>(kLow);
+  const std::int32_t bits = std::bit_cast<std::int32_t>(v);
+  const std::uint32_t capped = static_cast<std::uint32_t>(bits < kHighBits ? bits : kHighBits);
+  const float c = std::bit_cast<float>(capped < kLowBits ? capped : kLowBits);
   // e^c = 2^k · e^r with k = round(c / ln 2), |r| ≤ ln 2 / 2; ln 2 split in
   // two so that c − k·ln 2 stays exact.
   const float k = (c * 1.44269504088896341f + kRound) - kRound;
@@ -39,8 +72,10 @@ inline float exp_one(float v) {
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
   const float two_to_k = std::bit_cast<float>((static_cast<std::int32_t>(k) + 127) << 23);
-  const float y = v < kLow ? 0.0f : p * two_to_k;
-  return v != v ? v : y;
+  // 0 below kLow, v itself for NaN: bit masks, as selects would be branches.
+  const std::int32_t in_range = -static_cast<std::int32_t>(v >= kLow);  // all ones or none (NaN: none)
+  const std::int32_t nan = -static_cast<std::int32_t>(v != v);
+  return std::bit_cast<float>((std::bit_cast<std::int32_t>(p * two_to_k) & in_range) | (bits & nan));
 }
 
 }  // namespace
@@ -59,15 +94,20 @@ void exp_shifted(const float* x, std::size_t n, float shift, float* y) {
 
 KILN_VECTOR_CLONES
 void log_in_place(float* x, std::size_t n) {
-  constexpr float kSqrtHalf = 0.707106781186547524f;
+  // m < √½ is decided on the mantissa bits, and m + m − 1 for those is the
+  // same mantissa under the next exponent, minus 1: integer arithmetic, no
+  // float select for GCC to turn into a branch (which kept this loop scalar
+  // outside AVX-512; see exp_one).
+  constexpr std::int32_t kHalfBits = 0x3f000000;  // 0.5
+  constexpr std::int32_t kSqrtHalfMantissa = std::bit_cast<std::int32_t>(0.707106781186547524f) - kHalfBits;
+  static_assert(kSqrtHalfMantissa > 0 && kSqrtHalfMantissa < (1 << 23), "sqrt(1/2) lies in [0.5, 1)");
   for (std::size_t i = 0; i < n; ++i) {
     // x = m·2^e with m in [√½, √2): ln x = e·ln 2 + ln m, ln m by a polynomial in m − 1.
     const std::int32_t bits = std::bit_cast<std::int32_t>(x[i]);
-    float e = static_cast<float>(((bits >> 23) & 0xff) - 126);
-    float m = std::bit_cast<float>((bits & 0x007fffff) | 0x3f000000);  // [0.5, 1)
-    const bool low = m < kSqrtHalf;
-    e = low ? e - 1.0f : e;
-    m = low ? m + m - 1.0f : m - 1.0f;
+    const std::int32_t mantissa = bits & 0x007fffff;
+    const std::int32_t low = mantissa < kSqrtHalfMantissa;  // m in [0.5, √½): take 2m, e − 1
+    const float e = static_cast<float>(((bits >> 23) & 0xff) - 126 - low);
+    const float m = std::bit_cast<float>(mantissa | (kHalfBits + (low << 23))) - 1.0f;
     const float z = m * m;
     float y = 7.0376836292e-2f;
     y = y * m - 1.1514610310e-1f;
@@ -87,20 +127,42 @@ void log_in_place(float* x, std::size_t n) {
 
 namespace {
 
-inline void min_max_of(const float* x, std::size_t n, float* lo, float* hi) {
+typedef float Float8 __attribute__((vector_size(32)));
+typedef float Float4 __attribute__((vector_size(16)));
+
+// Whether the code running is the AVX2 clone or better (or such a build).
+inline bool avx2_code() {
+#ifdef KILN_VECTOR_MATH_ONE_TARGET
+#ifdef __AVX2__
+  return true;
+#else
+  return false;
+#endif
+#else
+  return __builtin_cpu_supports("x86-64-v3");
+#endif
+}
+
+// In vectors of V, which must fit the running code's registers: GCC lowers
+// the selects of a vector wider than them to scalar code (Float16 in the
+// AVX2 clone, Float8 in the baseline one, read in their disassembly).
+// Forced inline, as an out-of-line helper is a baseline function.
+template <class V>
+__attribute__((always_inline)) inline void min_max_in(const float* x, std::size_t n, float* lo, float* hi) {
+  constexpr std::size_t kWidth = sizeof(V) / sizeof(float);
   float low = x[0], high = x[0];
   std::size_t i = 0;
-  if (n >= 16) {
-    Float16 vlow, vhigh;
-    load16(vlow, x);
+  if (n >= kWidth) {
+    V vlow, vhigh;
+    std::memcpy(&vlow, x, sizeof vlow);
     vhigh = vlow;
-    for (; i + 16 <= n; i += 16) {
-      Float16 v;
-      load16(v, x + i);
+    for (; i + kWidth <= n; i += kWidth) {
+      V v;
+      std::memcpy(&v, x + i, sizeof v);
       vlow = v < vlow ? v : vlow;
       vhigh = v > vhigh ? v : vhigh;
     }
-    for (int l = 0; l < 16; ++l) {
+    for (std::size_t l = 0; l < kWidth; ++l) {
       low = std::min(low, vlow[l]);
       high = std::max(high, vhigh[l]);
     }
@@ -113,6 +175,12 @@ inline void min_max_of(const float* x, std::size_t n, float* lo, float* hi) {
   *hi = high;
 }
 
+__attribute__((always_inline)) inline void min_max_of(const float* x, std::size_t n, float* lo, float* hi) {
+  if (avx512_code()) min_max_in<Float16>(x, n, lo, hi);
+  else if (avx2_code()) min_max_in<Float8>(x, n, lo, hi);
+  else min_max_in<Float4>(x, n, lo, hi);
+}
+
 }  // namespace
 
 KILN_VECTOR_CLONES
@@ -120,8 +188,6 @@ void min_max(const float* x, std::size_t n, float* lo, float* hi) { min_max_of(x
 
 namespace {
 
-typedef float Float8 __attribute__((vector_size(32)));
-typedef float Float4 __attribute__((vector_size(16)));
 typedef std::int32_t Int16 __attribute__((vector_size(64)));
 typedef std::int32_t Int8 __attribute__((vector_size(32)));
 typedef std::int32_t Int4 __attribute__((vector_size(16)));
@@ -249,14 +315,16 @@ void softmax_numerators(const float* z, std::size_t rows, std::size_t cols, floa
       for (std::size_t i = 0; i < n * cols; ++i) og[i] = exp_one(zg[i] - hi);
       continue;
     }
-    // The narrowest vector that holds a row wastes the fewest lanes. Vectors
-    // of 16 only where the running clone is the AVX-512 one: the AVX2 clone
-    // turned their shuffles and selects into scalar code, twice as slow as
-    // the scalar loop for rows of 10, where rows in vectors of 8 match it.
+    // The narrowest vector that holds a row wastes the fewest lanes, up to
+    // the widest the running code holds in registers (as min_max_in): the
+    // AVX2 clone turned 16-float shuffles and selects into scalar code, twice
+    // as slow as the scalar loop for rows of 10, and the baseline one does
+    // the same to 8 floats (rows of 10 spread over 40 then took 2.5 times as
+    // long as in vectors of 4).
     const std::size_t readable = (rows - r0) * cols;
-    if (cols <= 4)
+    if (cols <= 4 || !avx2_code())
       spread_row_maxes<Float4>(zg, n, cols, readable, shift + r0, spread);
-    else if (cols <= 8 || !__builtin_cpu_supports("avx512f"))
+    else if (cols <= 8 || !avx512_code())
       spread_row_maxes<Float8>(zg, n, cols, readable, shift + r0, spread);
     else
       spread_row_maxes<Float16>(zg, n, cols, readable, shift + r0, spread);

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <cstddef>
 #include <cstring>
 #include <limits>
@@ -44,6 +46,115 @@ TEST_CASE("vector exp flushes underflow to zero and keeps NaN", "[runtime][kerne
   CHECK(x[1] == 0.0f);
   CHECK(std::isnan(x[2]));
   CHECK(x[3] == 0.0f);
+}
+
+namespace {
+
+// exp_one's clamps (vector_math.cpp): e^kLow is about the smallest normal
+// float (a hair below it); above kHigh every input gives e^kHigh.
+constexpr float kLow = -87.3365447504f, kHigh = 88.3762626647949f;
+
+float from_bits(std::uint32_t u) { return std::bit_cast<float>(u); }
+
+// exp_in_place and exp_shifted (shift 0) of `x`, required to agree bit for bit.
+std::vector<float> vector_exp(const std::vector<float>& x) {
+  std::vector<float> y = x, z(x.size());
+  kiln::kernels::detail::exp_in_place(y.data(), y.size());
+  kiln::kernels::detail::exp_shifted(x.data(), x.size(), 0.0f, z.data());
+  CHECK(std::memcmp(y.data(), z.data(), y.size() * sizeof(float)) == 0);
+  return y;
+}
+
+}  // namespace
+
+TEST_CASE("vector exp at its edges: the clamps, infinities, NaN, huge, tiny and subnormal inputs",
+          "[runtime][kernels][vector_math]") {
+  const float inf = std::numeric_limits<float>::infinity(), max = std::numeric_limits<float>::max();
+  SECTION("within 2 ulp of libm from kLow to kHigh, both included") {
+    std::vector<float> x = {kLow, std::nextafter(kLow, 0.0f), kHigh, std::nextafter(kHigh, 0.0f)};
+    for (float v = kLow; v < -87.0f; v += 1e-4f) x.push_back(v);
+    for (float v = 88.0f; v < kHigh; v += 1e-4f) x.push_back(v);
+    const std::vector<float> y = vector_exp(x);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      INFO("x = " << x[i] << " got " << y[i]);
+      CHECK(ulp_error(y[i], std::exp(static_cast<double>(x[i]))) < 2.0);
+    }
+    CHECK(y[0] > 0.0f);
+    CHECK(y[0] <= std::numeric_limits<float>::min());
+  }
+  SECTION("above kHigh: e^kHigh, finite") {
+    const std::vector<float> at = vector_exp({kHigh});
+    REQUIRE(std::isfinite(at[0]));
+    const std::vector<float> y = vector_exp({std::nextafter(kHigh, inf), 88.5f, 88.73f, 89.0f, 1e4f, 1e30f, max, inf});
+    for (float v : y) CHECK(std::bit_cast<std::uint32_t>(v) == std::bit_cast<std::uint32_t>(at[0]));
+  }
+  SECTION("below kLow: +0") {
+    const std::vector<float> y = vector_exp({std::nextafter(kLow, -inf), -87.5f, -100.0f, -1e4f, -1e30f, -max, -inf});
+    for (float v : y) CHECK(std::bit_cast<std::uint32_t>(v) == 0u);
+  }
+  SECTION("zero, subnormal and tiny inputs: exactly 1") {
+    const float min = std::numeric_limits<float>::min(), denorm = std::numeric_limits<float>::denorm_min();
+    const std::vector<float> y = vector_exp({0.0f, -0.0f, denorm, -denorm, min / 2, -min / 2, min, -min, 1e-30f, -1e-30f});
+    for (float v : y) CHECK(v == 1.0f);
+  }
+  SECTION("NaN: the input itself, sign and payload kept") {
+    std::vector<float> x = {from_bits(0x7fc00000u), from_bits(0xffc00000u), from_bits(0x7fc12345u), from_bits(0xffedcba9u)};
+    const std::vector<float> y = vector_exp(x);
+    for (std::size_t i = 0; i < x.size(); ++i) CHECK(std::bit_cast<std::uint32_t>(y[i]) == std::bit_cast<std::uint32_t>(x[i]));
+  }
+}
+
+TEST_CASE("vector exp and log give an element the same bits wherever it sits in the array",
+          "[runtime][kernels][vector_math]") {
+  // Vector body, vector remainder or scalar tail: a clone may run any of them
+  // for a given element, and none may round differently.
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> exp_inputs = {kLow, kHigh, -inf, inf, -0.5f, 3.25f, -1e-30f, std::nanf(""), -20.0f};
+  const std::vector<float> log_inputs = {1.0f, 2.0f, 0.7071067f, 0.70710677f, 1.5f, 10.0f, 1e-30f, 3e38f,
+                                         std::numeric_limits<float>::min()};
+  for (std::size_t n = 1; n <= 41; ++n) {
+    for (std::size_t k = 0; k < exp_inputs.size(); ++k) {
+      std::vector<float> x(n);
+      for (std::size_t i = 0; i < n; ++i) x[i] = exp_inputs[(i + k) % exp_inputs.size()];
+      std::vector<float> one(x), all(x);
+      kiln::kernels::detail::exp_in_place(all.data(), n);
+      for (std::size_t i = 0; i < n; ++i) kiln::kernels::detail::exp_in_place(one.data() + i, 1);
+      INFO("exp, n " << n << " rotation " << k);
+      CHECK(std::memcmp(one.data(), all.data(), n * sizeof(float)) == 0);
+    }
+    for (std::size_t k = 0; k < log_inputs.size(); ++k) {
+      std::vector<float> x(n);
+      for (std::size_t i = 0; i < n; ++i) x[i] = log_inputs[(i + k) % log_inputs.size()];
+      std::vector<float> one(x), all(x);
+      kiln::kernels::detail::log_in_place(all.data(), n);
+      for (std::size_t i = 0; i < n; ++i) kiln::kernels::detail::log_in_place(one.data() + i, 1);
+      INFO("log, n " << n << " rotation " << k);
+      CHECK(std::memcmp(one.data(), all.data(), n * sizeof(float)) == 0);
+    }
+  }
+}
+
+TEST_CASE("vector log at its edges: where the mantissa splits at sqrt(1/2), powers of two, the normal range's ends",
+          "[runtime][kernels][vector_math]") {
+  // log_in_place takes m in [√½, 1) as is and doubles m below √½: the
+  // mantissas on both sides of that split, under exponents across the range.
+  const std::uint32_t split = std::bit_cast<std::uint32_t>(0.707106781186547524f) & 0x007fffffu;
+  std::vector<float> x;
+  for (std::uint32_t exponent : {1u, 2u, 100u, 125u, 126u, 127u, 128u, 200u, 253u, 254u})
+    for (std::uint32_t mantissa : {0u, 1u, split - 2, split - 1, split, split + 1, 0x007fffffu})
+      x.push_back(from_bits(exponent << 23 | mantissa));
+  for (int e = -126; e <= 127; ++e) x.push_back(std::ldexp(1.0f, e));
+  x.push_back(std::numeric_limits<float>::max());
+  std::vector<float> y = x;
+  kiln::kernels::detail::log_in_place(y.data(), y.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double want = std::log(static_cast<double>(x[i]));
+    INFO("x = " << x[i] << " (bits " << std::hex << std::bit_cast<std::uint32_t>(x[i]) << std::dec << ") got " << y[i]
+                << " want " << want);
+    // Near x = 1 the result is tiny: judge it relative to the argument's ulp.
+    CHECK((std::fabs(want) < 1e-3 ? std::fabs(y[i] - want) / 1.2e-7 : ulp_error(y[i], want)) < 2.0);
+    if (x[i] == 1.0f) CHECK(y[i] == 0.0f);
+  }
 }
 
 TEST_CASE("vector log is within 2 ulp of libm for positive normal floats", "[runtime][kernels][vector_math]") {
@@ -218,7 +329,8 @@ TEST_CASE("min_max, scale_rows and relu_backward agree with plain loops", "[runt
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::sin(1.3 * static_cast<double>(i)) * 7);
   x[617] = 9.5f;
   x[3] = -8.25f;
-  for (std::size_t n : {1u, 15u, 16u, 17u, 1001u}) {
+  // Lengths around each vector width a clone may use (4, 8, 16 floats).
+  for (std::size_t n : {1u, 3u, 4u, 5u, 7u, 8u, 9u, 15u, 16u, 17u, 1001u}) {
     float lo = 0, hi = 0;
     kiln::kernels::detail::min_max(x.data(), n, &lo, &hi);
     CHECK(lo == *std::min_element(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n)));
