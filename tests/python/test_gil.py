@@ -39,9 +39,13 @@ def longest_stall(call):
 
 
 def test_other_threads_run_during_a_step():
-    plan = kiln.compile(kiln.build_model("mlp", batch=2048), lr=0.01, threads=1)
-    plan.input("x")[:] = np.random.default_rng(0).standard_normal((2048, 784), dtype=np.float32)
-    plan.labels("y")[:] = np.arange(2048, dtype=np.int32) % 10
+    # A step long enough (tens of milliseconds even on the fastest CPU here)
+    # that the scheduler's own pauses of this thread, on a loaded 2-core
+    # machine, stay well under half of it.
+    rows = 8192
+    plan = kiln.compile(kiln.build_model("mlp", batch=rows), lr=0.01, threads=1)
+    plan.input("x")[:] = np.random.default_rng(0).standard_normal((rows, 784), dtype=np.float32)
+    plan.labels("y")[:] = np.arange(rows, dtype=np.int32) % 10
     plan.step()  # the first step of new shapes may set things up
     times = []
     for _ in range(3):
