@@ -70,17 +70,24 @@ void check_output_path(const std::string& option, const std::string& path) {
   if (fs::is_directory(path)) throw Error(option + " '" + path + "' is a directory; expected a file name");
 }
 
-std::int64_t parse_batch(const std::string& text, std::int64_t full) {
-  if (text == "full") return full;
+// The whole of `text` as an integer of at least 1, or nullopt.
+std::optional<std::int64_t> positive_integer(const std::string& text) {
   std::int64_t n = 0;
   std::size_t used = 0;
   try {
     n = std::stoll(text, &used);
   } catch (const std::exception&) {
-    used = 0;
+    return std::nullopt;
   }
-  if (used != text.size() || n < 1) throw Error("--batch '" + text + "': expected a positive number of rows or 'full'");
+  if (used != text.size() || n < 1) return std::nullopt;
   return n;
+}
+
+std::int64_t parse_batch(const std::string& text, std::int64_t full) {
+  if (text == "full") return full;
+  const std::optional<std::int64_t> n = positive_integer(text);
+  if (!n) throw Error("--batch '" + text + "': expected a positive number of rows or 'full'");
+  return *n;
 }
 
 // Evaluating every row of every split costs 0.35 to 0.8 of a training epoch
@@ -90,15 +97,9 @@ std::int64_t parse_batch(const std::string& text, std::int64_t full) {
 std::int64_t default_eval_every(std::int64_t epochs) { return std::max<std::int64_t>(5, (epochs + 29) / 30); }
 
 std::int64_t parse_eval_every(const std::string& text) {
-  std::int64_t n = 0;
-  std::size_t used = 0;
-  try {
-    n = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || n < 1) throw Error("--eval-every '" + text + "': expected a positive number of epochs");
-  return n;
+  const std::optional<std::int64_t> n = positive_integer(text);
+  if (!n) throw Error("--eval-every '" + text + "': expected a positive number of epochs");
+  return *n;
 }
 
 std::string optimizer_description(const OptimizerOptions& o) {

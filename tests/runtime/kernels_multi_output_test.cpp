@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "runtime/kernels.hpp"
+#include "tests/runtime/classification_targets.hpp"
 #include "tests/runtime/harness.hpp"
 
 using namespace kiln;
@@ -60,24 +61,6 @@ std::pair<double, std::vector<double>> reference(const Tensor& z, const std::vec
   return {static_cast<double>(total / static_cast<long double>(rows)), grad};
 }
 
-std::vector<double> dense(const Tensor& t, std::size_t rows, std::size_t cols) {
-  if (t.dtype() != DType::i32) return vals(t);
-  std::vector<double> d(rows * cols, 0.0);
-  for (std::size_t r = 0; r < rows; ++r) d[r * cols + static_cast<std::size_t>(t.get(r))] = 1.0;
-  return d;
-}
-
-Tensor soft_targets(std::size_t rows, std::size_t cols, DType dt, std::mt19937& rng) {
-  Tensor t = random_tensor(Shape{static_cast<std::int64_t>(rows), static_cast<std::int64_t>(cols)}, dt, rng, 0, 1);
-  for (std::size_t r = 0; r < rows; ++r) {
-    t.set(r * cols + (r % cols), 0.0);
-    double s = 0;
-    for (std::size_t c = 0; c < cols; ++c) s += t.get(r * cols + c);
-    for (std::size_t c = 0; c < cols; ++c) t.set(r * cols + c, t.get(r * cols + c) / s);
-  }
-  return t;
-}
-
 }  // namespace
 
 TEST_CASE("softmax_cross_entropy_with_grad: the loss and (softmax(z) − t)/rows of the two kernels it replaces",
@@ -92,7 +75,7 @@ TEST_CASE("softmax_cross_entropy_with_grad: the loss and (softmax(z) − t)/rows
       std::vector<double> ids_v;
       for (std::size_t r = 0; r < rows; ++r) ids_v.push_back(static_cast<double>((r * 7) % cols));
       Tensor ids = class_ids(ids_v);
-      Tensor onehot = Tensor::from_values(s, dt, dense(ids, rows, cols));
+      Tensor onehot = Tensor::from_values(s, dt, dense_targets(ids, rows, cols));
       Tensor soft = soft_targets(rows, cols, dt, rng);
       for (const Tensor* t : {&ids, &onehot, &soft}) {
         if (cols == 1 && t == &soft) continue;  // one class has no soft targets with a zero
@@ -103,7 +86,7 @@ TEST_CASE("softmax_cross_entropy_with_grad: the loss and (softmax(z) − t)/rows
         check_close(fused.loss, vals(run_op(OpKind::softmax_cross_entropy, {z, *t}, {}, std::nullopt, classes)));
         check_close(fused.grad,
                     vals(run_op(OpKind::softmax_cross_entropy_grad, {z, *t, one}, {}, std::nullopt, classes)));
-        auto [loss, grad] = reference(z, dense(*t, rows, cols), rows, cols);
+        auto [loss, grad] = reference(z, dense_targets(*t, rows, cols), rows, cols);
         check_close(fused.loss, {loss});
         check_close(fused.grad, grad);
       }
