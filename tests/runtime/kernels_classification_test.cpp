@@ -33,8 +33,6 @@ std::vector<double> softmax_reference(const Tensor& x, std::optional<int> ax, bo
   return out;
 }
 
-
-
 }  // namespace
 
 TEST_CASE("softmax and log_softmax normalise along every axis variant", "[runtime][kernels]") {
