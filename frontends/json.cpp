@@ -12,11 +12,13 @@
 
 #include <unistd.h>
 
+#include "frontends/onnx/import.hpp"
 #include "graph/error.hpp"
 
 namespace kiln {
 
-Graph load_graph_file(const std::string& path) {
+Graph load_graph_file(const std::string& path, const onnx::ImportOptions& onnx) {
+  if (onnx::is_onnx_path(path)) return onnx::import_onnx(path, onnx);
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     throw Error("cannot read graph file '" + path + "': it is a directory");

@@ -2,6 +2,7 @@
 #include <string>
 #include <string_view>
 
+#include "frontends/onnx/import_options.hpp"
 #include "graph/graph.hpp"
 
 // kiln graph files (JSON), as specified in GRAPH_FORMAT.md.
@@ -24,8 +25,10 @@ namespace kiln {
 Graph parse_graph_json(std::string_view text, const std::string& source = "<string>");
 
 // Reads and parses a graph file; a missing or unreadable file is an Error
-// naming the path.
-Graph load_graph_file(const std::string& path);
+// naming the path. A path ending in .onnx is imported instead
+// (frontends/onnx/import.hpp), with `onnx`'s loss, labels and batch: the one
+// place every command reading a graph file learns ONNX.
+Graph load_graph_file(const std::string& path, const onnx::ImportOptions& onnx = {});
 
 // The graph as a deterministic, pretty-printed graph file: one node per line,
 // nodes in creation order, only the fields each op accepts, defaults left out

@@ -10,9 +10,11 @@ set -euo pipefail
 job="${1:-test}"
 build_packages=(cmake g++ make pkg-config libboost-graph-dev catch2 libbenchmark-dev libopenblas-dev
                 libcli11-dev nlohmann-json3-dev graphviz python3 python3-numpy zlib1g-dev
-                libxsmm-dev libdnnl-dev pybind11-dev python3-pybind11 python3-dev python3-pytest)
+                libxsmm-dev libdnnl-dev pybind11-dev python3-pybind11 python3-dev python3-pytest
+                protobuf-compiler libprotobuf-dev libonnx-dev)  # ONNX import: protoc over libonnx-dev's onnx.proto
 case "$job" in
-  test) packages=("${build_packages[@]}") ;;
+  # PyTorch exports the models the ONNX import tests check kiln against
+  test) packages=("${build_packages[@]}" python3-torch python3-onnx) ;;
   demo) packages=("${build_packages[@]}" dataset-fashion-mnist) ;;  # what `kiln train mlp` reads
   # PyTorch is the peer kiln is timed against, on Fashion-MNIST among others
   bench) packages=("${build_packages[@]}" python3-torch dataset-fashion-mnist) ;;

@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "compile_flags.hpp"
+#include "onnx_flags.hpp"
 #include "frontends/json.hpp"
 #include "graph/error.hpp"
 #include "runtime/feed.hpp"
@@ -25,6 +26,7 @@ struct GradArgs {
   std::string out_dir;
   std::uint64_t seed = 0;
   CompileFlags flags;  // --no-fuse only: grad applies no optimizer, and simplifying is its own decision below
+  OnnxFlags onnx;
 };
 
 // "fc1/W" -> "fc1__W": a node name as a file name (GRAPH_FORMAT.md).
@@ -40,7 +42,7 @@ std::string file_name_for(const std::string& node) {
 // Through the compiled Plan, as training runs: a gradient written here is
 // the one the plan's updates would apply.
 void run_grad(const GradArgs& args) {
-  Graph forward = load_graph_file(args.graph_path);
+  Graph forward = load_graph_file(args.graph_path, args.onnx.options());
   if (!forward.loss())
     throw Error(args.graph_path + ": the graph has no 'loss'; kiln grad needs the scalar node to differentiate");
 
@@ -104,7 +106,7 @@ void run_grad(const GradArgs& args) {
 void add_grad_command(CLI::App& app) {
   auto args = std::make_shared<GradArgs>();
   auto* cmd = app.add_subcommand("grad", "Evaluate the loss once and write the gradient of every param as .npy");
-  cmd->add_option("graph", args->graph_path, "Graph file (JSON, with a 'loss')")->required()->check(CLI::ExistingFile);
+  cmd->add_option("graph", args->graph_path, "Graph file (JSON, with a 'loss'), or an ONNX model (.onnx)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--feed", args->feeds,
                   "NAME=FILE.npy: a value for an input, labels, param (overrides its init) or constant; "
                   "<f4, <f8, <i4 or <i8, C order")
@@ -117,6 +119,7 @@ void add_grad_command(CLI::App& app) {
       ->required();
   cmd->add_option("--seed", args->seed, "Seed for params that are initialised rather than fed")->capture_default_str();
   add_fuse_flag(cmd, args->flags);
+  add_onnx_flags(cmd, args->onnx, /*with_batch=*/true);
   cmd->footer(
       "Example:\n"
       "  kiln grad examples/graphs/mlp.json --feed x=x.npy --feed y=y.npy --out grads\n"

@@ -21,6 +21,7 @@
 #include "frontends/models.hpp"
 #include "frontends/train/train.hpp"
 #include "graph/error.hpp"
+#include "onnx_flags.hpp"
 #include "output_files.hpp"
 #include "progress.hpp"
 #include "runtime/checkpoint.hpp"
@@ -43,6 +44,7 @@ struct TrainArgs {
   bool no_shuffle = false, no_fuse = false, standardize = false, check_numerics = false;
   std::optional<int> threads;
   std::string hidden, log, plot, save, load, summary, max_memory;
+  OnnxFlags onnx;  // --loss, --labels for an .onnx model; --batch is the run's
 };
 
 // Everything the run decided, once defaults and options are merged.
@@ -156,7 +158,7 @@ class TrainRun {
 
 void TrainRun::prepare() {
   model_ = train::load_model(args_.model.empty() ? std::string(train::kDefaultModel) : args_.model, args_.hidden,
-                      args_.weight_decay);
+                      args_.weight_decay, args_.onnx.options());
   const train::Recipe recipe = train::default_recipe(model_.builtin ? model_.name : "");
   settings_.data.spec = args_.data.value_or(recipe.data);
   settings_.data.test_spec = args_.test.value_or("");
@@ -424,7 +426,7 @@ void add_train_command(CLI::App& app) {
   for (const std::string& m : model_names()) models += (models.empty() ? "" : ", ") + m;
   cmd->add_option("MODEL", args->model,
                   "a built-in model (" + models + "; default " + std::string(train::kDefaultModel) +
-                      ") or a graph file (.json) with a loss")
+                      ") or a graph file (.json) with a loss, or an ONNX model (.onnx)")
       ->type_name("MODEL");
   cmd->add_option("--data", args->data, std::string("dataset (default: the model's):\n") + data::kDatasetSpecHelp)
       ->type_name("SPEC");
@@ -459,6 +461,7 @@ void add_train_command(CLI::App& app) {
       ->type_name("FILE");
   cmd->add_option("--scale", args->scale, "multiply every feature, e.g. 1/255")->type_name("FACTOR");
   cmd->add_flag("--standardize", args->standardize, "standardise features (mean/std of the training rows)");
+  add_onnx_flags(cmd, args->onnx, /*with_batch=*/false);
   cmd->add_option("--hidden", args->hidden, "hidden layer sizes of a built-in model, e.g. 100,200")->type_name("N,N");
   cmd->add_flag("--check-numerics", args->check_numerics,
                 "check every node's output for NaN/Inf each step and stop at the first bad one (SGD weight "

@@ -131,7 +131,8 @@ void bind_graph_class(py::module_& m) {
            "Graphviz DOT of the graph at one stage, as kiln dot --stage draws it: input, fused, backward or planned")
       .def("__repr__", [](const Graph& g) { return "<kiln.Graph with " + std::to_string(g.size()) + " nodes>"; });
 
-  m.def("load_graph", &load_graph_file, py::arg("path"), "Reads a kiln graph file (JSON)");
+  m.def("load_graph", [](const std::string& path) { return load_graph_file(path); }, py::arg("path"),
+        "Reads a kiln graph file (JSON), or imports an ONNX model (.onnx) with a softmax cross-entropy loss");
   m.def("parse_graph", [](const std::string& text) { return parse_graph_json(text); }, py::arg("text"));
   m.def("model_names", &model_names);
   m.def("build_model",

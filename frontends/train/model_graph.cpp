@@ -156,7 +156,8 @@ std::string init_to_string(const Init& init) {
   return "?";
 }
 
-ModelSource load_model(const std::string& model, const std::string& hidden, std::optional<double> weight_decay) {
+ModelSource load_model(const std::string& model, const std::string& hidden, std::optional<double> weight_decay,
+                       const onnx::ImportOptions& onnx) {
   const std::vector<std::string> builtins = model_names();
   ModelSource out;
   if (std::find(builtins.begin(), builtins.end(), model) != builtins.end()) {
@@ -173,14 +174,15 @@ ModelSource load_model(const std::string& model, const std::string& hidden, std:
     return out;
   }
   const std::filesystem::path path(model);
-  if (path.extension() != ".json" && !std::filesystem::exists(path)) {
+  if (path.extension() != ".json" && path.extension() != ".onnx" && !std::filesystem::exists(path)) {
     std::string known;
     for (const std::string& n : builtins) known += (known.empty() ? "" : ", ") + n;
-    throw Error("unknown model '" + model + "': expected one of " + known + ", or a graph file (.json) with a loss");
+    throw Error("unknown model '" + model + "': expected one of " + known +
+                ", or a graph file (.json) with a loss, or an ONNX model (.onnx)");
   }
   if (!hidden.empty())
     throw Error("--hidden applies to the built-in models; '" + model + "' is a graph file, whose layers are in the file");
-  out.graph = load_graph_file(model);
+  out.graph = load_graph_file(model, onnx);
   out.name = path.filename().string();
   out.path = model;
   return out;

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "frontends/onnx/import_options.hpp"
 #include "graph/graph.hpp"
 
 namespace kiln::train {
@@ -57,12 +58,13 @@ struct ModelSource {
   bool builtin = false;
 };
 
-// `model` is a built-in name or a path to a .json graph file. `hidden`
+// `model` is a built-in name or a path to a .json graph file or an .onnx
+// model (imported with `onnx`'s loss, labels and batch). `hidden`
 // ("100,200", "" for the default) and `weight_decay` (the loss's L2 term,
 // absent for the default) apply to built-ins only; a graph file with
 // `hidden` is an error. An unknown name that is no file is an error listing
 // the built-ins.
 ModelSource load_model(const std::string& model, const std::string& hidden = "",
-                       std::optional<double> weight_decay = std::nullopt);
+                       std::optional<double> weight_decay = std::nullopt, const onnx::ImportOptions& onnx = {});
 
 }  // namespace kiln::train

@@ -9,6 +9,8 @@ idx:        a flags byte (bit 0: the harness gzips the images file, bit 1 the
             labels file) then images + labels joined by the separator; also
             files gzip-compressed here, which the harness passes on as they are.
 checkpoint: safetensors files written the way the reference writer does.
+onnx:       small models torch.onnx.export writes (Linear stacks with ReLU,
+            Tanh, Sigmoid, Flatten, LogSoftmax; opsets 9, 13, 17).
 
 Re-run after changing a reader's format: /usr/bin/python3 tests/fuzz/make_corpus.py
 """
@@ -133,10 +135,27 @@ def checkpoint():
     (d / "offsets_outside.safetensors").write_bytes(struct.pack("<Q", len(text)) + text)
 
 
+def onnx_models():
+    import torch  # Debian's python3-torch
+    d = reset("onnx")
+    nn = torch.nn
+    models = {
+        "mlp_relu": (nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 3)), (2, 4), 13),
+        "tanh_nobias": (nn.Sequential(nn.Linear(3, 4, bias=False), nn.Tanh(), nn.Linear(4, 2)), (2, 3), 9),
+        "flatten_sigmoid": (nn.Sequential(nn.Flatten(), nn.Linear(6, 3), nn.Sigmoid(), nn.Linear(3, 2),
+                                          nn.LogSoftmax(dim=1)), (2, 1, 2, 3), 17),
+    }
+    torch.manual_seed(0)
+    for name, (module, shape, opset) in models.items():
+        torch.onnx.export(module, torch.zeros(shape), str(d / (name + ".onnx")), opset_version=opset,
+                          input_names=["x"], output_names=["out"], dynamic_axes={"x": {0: "batch"}})
+
+
 if __name__ == "__main__":
     graph_json()
     npy()
     csv()
     idx()
     checkpoint()
+    onnx_models()
     print("seed corpus written to", CORPUS)

@@ -13,7 +13,11 @@ seconds="${2:?usage: run_fuzzers.sh BUILD_DIR SECONDS [HARNESS...]}"
 shift 2
 here="$(cd "$(dirname "$0")" && pwd)"
 harnesses=("$@")
-[[ ${#harnesses[@]} -gt 0 ]] || harnesses=(graph_json npy csv idx checkpoint)
+if [[ ${#harnesses[@]} -eq 0 ]]; then
+  harnesses=(graph_json npy csv idx checkpoint)
+  # fuzz_onnx exists where kiln was built with ONNX import
+  [[ -x "$build_dir/tests/fuzz/fuzz_onnx" ]] && harnesses+=(onnx)
+fi
 
 failed=()
 for h in "${harnesses[@]}"; do
