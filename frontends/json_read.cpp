@@ -288,6 +288,7 @@ class Reader {
     }
     if (info.accepts(Attr::kFactor)) attrs.factor = read_finite_number(at, n, kFactor, "the factor");
     if (info.accepts(Attr::kIndex)) attrs.index = read_output_index(at, n);
+    if (info.accepts(Attr::kDims)) attrs.dims = read_dims(at, n);
     for (const NumberField& h : kHyperparameters)
       if (info.accepts(h.attr)) attrs.*h.member = read_finite_number(at, n, h.name, "a number");
 
@@ -455,6 +456,22 @@ class Reader {
     if (index > std::numeric_limits<int>::max())
       fail_field(at, kIndex, "expected an output index, found " + std::to_string(index));
     return static_cast<int>(index);
+  }
+
+  // Any integers: what 0, -1 and the rest mean is the shape rule's to check,
+  // against the operand's shape.
+  std::vector<std::int64_t> read_dims(const NodeContext& at, const Json& n) const {
+    const std::string expected = "expected a list of integers (a dimension, 0 to keep one, -1 to infer one)";
+    auto dims = n.find(kDims);
+    if (dims == n.end()) fail(at, "missing field 'dims': " + expected);
+    if (!dims->is_array()) fail_field(at, kDims, expected + ", found " + preview(*dims));
+    std::vector<std::int64_t> out;
+    for (const Json& d : *dims) {
+      auto dim = as_int64(d);
+      if (!dim) fail_field(at, kDims, expected + ", found " + preview(*dims));
+      out.push_back(*dim);
+    }
+    return out;
   }
 
   std::optional<int> read_axis(const NodeContext& at, const Json& n) const {

@@ -51,6 +51,9 @@ struct Attrs {
   double eps = 1e-8;
   double weight_decay = 0.0;
   int index = 1;               // get_output: output 0 is the node itself, so 1 and up
+  // reshape, as written (ONNX's convention): d > 0 is that dimension, 0 keeps
+  // the operand's dimension at that position, one -1 takes what is left
+  std::vector<std::int64_t> dims;
 
   friend bool operator==(const Attrs&, const Attrs&) = default;
 };
