@@ -71,6 +71,7 @@ inline std::vector<std::string_view> init_fields(Init::Kind kind) {
     case Init::Kind::constant: return {"kind", "value", "seed"};
     case Init::Kind::normal: return {"kind", "mean", "std", "seed"};
     case Init::Kind::uniform: return {"kind", "low", "high", "seed"};
+    case Init::Kind::file: return {"kind", "path", "tensor"};
     case Init::Kind::zeros:
     case Init::Kind::xavier:
     case Init::Kind::he: break;

@@ -145,6 +145,10 @@ class Writer {
         j["low"] = finite(id, kInit, i.low);
         j["high"] = finite(id, kInit, i.high);
         break;
+      case Init::Kind::file:
+        j["path"] = i.path;
+        if (!i.tensor.empty()) j["tensor"] = i.tensor;
+        return j;  // the values come from the file: no seed
       default: break;
     }
     if (i.seed) j["seed"] = *i.seed;
