@@ -118,6 +118,12 @@ Value softmax_cross_entropy(Value z, Value t, std::string name) {
 }
 Value l2(Value x, std::string name) { return unary(OpKind::l2, x, std::move(name)); }
 
+Value reshape(Value x, std::vector<std::int64_t> dims, std::string name) {
+  Attrs attrs;
+  attrs.dims = std::move(dims);
+  return unary(OpKind::reshape, x, std::move(name), std::move(attrs));
+}
+
 Value affine(Value x, Value w, Value b, std::string name) {
   return x.builder().op(OpKind::affine, {x, w, b}, {}, std::move(name));
 }

@@ -108,6 +108,12 @@ Value softmax_cross_entropy(Value logits, Value targets, std::string name = {});
 // 0.5 * sum of squares.
 Value l2(Value x, std::string name = {});
 
+// The same elements in row-major order under another shape. `dims` follows
+// ONNX Reshape: 0 keeps x's dimension at that position, one -1 is inferred
+// from the element count, so reshape(x, {0, -1}) flattens [N, 1, 8, 8] to
+// [N, 64] whatever N is.
+Value reshape(Value x, std::vector<std::int64_t> dims, std::string name = {});
+
 Value affine(Value x, Value w, Value b, std::string name = {});
 Value affine_relu(Value x, Value w, Value b, std::string name = {});
 

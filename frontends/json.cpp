@@ -27,7 +27,7 @@ Graph load_graph_file(const std::string& path, const onnx::ImportOptions& onnx) 
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw Error("cannot read graph file '" + path + "': " + std::strerror(errno));
-  return parse_graph_json(text.str(), path);
+  return parse_graph_json(text.str(), path, std::filesystem::path(path).parent_path().string());
 }
 
 void save_graph_file(const Graph& g, const std::string& path) {

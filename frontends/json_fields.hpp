@@ -20,6 +20,7 @@ inline constexpr std::string_view kTransposeA = "transpose_a";
 inline constexpr std::string_view kTransposeB = "transpose_b";
 inline constexpr std::string_view kFactor = "factor";
 inline constexpr std::string_view kIndex = "index";
+inline constexpr std::string_view kDims = "dims";
 inline constexpr std::string_view kInit = "init";
 inline constexpr std::string_view kValue = "value";
 inline constexpr std::string_view kRole = "role";
@@ -55,6 +56,7 @@ inline std::vector<std::string_view> accepted_fields(const OpInfo& info) {
   }
   if (info.accepts(Attr::kFactor)) f.push_back(kFactor);
   if (info.accepts(Attr::kIndex)) f.push_back(kIndex);
+  if (info.accepts(Attr::kDims)) f.push_back(kDims);
   for (const NumberField& h : kHyperparameters)
     if (info.accepts(h.attr)) f.push_back(h.name);
   if (info.accepts(Attr::kInit)) f.push_back(kInit);
@@ -69,6 +71,7 @@ inline std::vector<std::string_view> init_fields(Init::Kind kind) {
     case Init::Kind::constant: return {"kind", "value", "seed"};
     case Init::Kind::normal: return {"kind", "mean", "std", "seed"};
     case Init::Kind::uniform: return {"kind", "low", "high", "seed"};
+    case Init::Kind::file: return {"kind", "path", "tensor"};
     case Init::Kind::zeros:
     case Init::Kind::xavier:
     case Init::Kind::he: break;

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "frontends/json.hpp"
+#include "frontends/init_files.hpp"
 #include "frontends/json_fields.hpp"
 #include "graph/error.hpp"
 
@@ -196,7 +197,8 @@ class CycleRecorder : public boost::default_dfs_visitor {
 
 class Reader {
  public:
-  Reader(std::string_view text, const std::string& source) : source_(source), doc_(parse_text(text, source)) {}
+  Reader(std::string_view text, const std::string& source, const std::string& base_directory)
+      : source_(source), doc_(parse_text(text, source)), init_files_(base_directory) {}
 
   Graph read() {
     if (!doc_.is_object()) fail("expected a JSON object at the top, found " + preview(doc_));
@@ -279,7 +281,7 @@ class Reader {
     if (info.accepts(Attr::kShape)) shape = read_shape(at, n, op);
     if (info.accepts(Attr::kDtype)) dtype = read_dtype(at, n);
     if (info.accepts(Attr::kClasses)) attrs.classes = read_positive_integer(at, n, kClasses);
-    if (info.accepts(Attr::kInit)) attrs.init = read_init(at, n);
+    if (info.accepts(Attr::kInit)) attrs.init = read_init(at, n, shape, dtype);
     if (info.accepts(Attr::kValue)) attrs.value = read_value(at, n, shape);
     if (info.accepts(Attr::kAxis)) attrs.axis = read_axis(at, n);
     if (info.accepts(Attr::kTransposes)) {
@@ -288,6 +290,7 @@ class Reader {
     }
     if (info.accepts(Attr::kFactor)) attrs.factor = read_finite_number(at, n, kFactor, "the factor");
     if (info.accepts(Attr::kIndex)) attrs.index = read_output_index(at, n);
+    if (info.accepts(Attr::kDims)) attrs.dims = read_dims(at, n);
     for (const NumberField& h : kHyperparameters)
       if (info.accepts(h.attr)) attrs.*h.member = read_finite_number(at, n, h.name, "a number");
 
@@ -457,6 +460,22 @@ class Reader {
     return static_cast<int>(index);
   }
 
+  // Any integers: what 0, -1 and the rest mean is the shape rule's to check,
+  // against the operand's shape.
+  std::vector<std::int64_t> read_dims(const NodeContext& at, const Json& n) const {
+    const std::string expected = "expected a list of integers (a dimension, 0 to keep one, -1 to infer one)";
+    auto dims = n.find(kDims);
+    if (dims == n.end()) fail(at, "missing field 'dims': " + expected);
+    if (!dims->is_array()) fail_field(at, kDims, expected + ", found " + preview(*dims));
+    std::vector<std::int64_t> out;
+    for (const Json& d : *dims) {
+      auto dim = as_int64(d);
+      if (!dim) fail_field(at, kDims, expected + ", found " + preview(*dims));
+      out.push_back(*dim);
+    }
+    return out;
+  }
+
   std::optional<int> read_axis(const NodeContext& at, const Json& n) const {
     auto axis = n.find(kAxis);
     if (axis == n.end()) return std::nullopt;
@@ -482,9 +501,9 @@ class Reader {
     return d;
   }
 
-  Init read_init(const NodeContext& at, const Json& n) const {
+  Init read_init(const NodeContext& at, const Json& n, const Shape& shape, DType dtype) {
     auto init = n.find(kInit);
-    const std::string kinds = "zeros, constant, normal, uniform, xavier, he";
+    const std::string kinds = "zeros, constant, normal, uniform, xavier, he, file";
     if (init == n.end()) fail(at, "missing field 'init': expected an object such as {\"kind\": \"zeros\"}");
     if (!init->is_object()) fail_field(at, kInit, "expected an object with a \"kind\", found " + preview(*init));
     auto kind_field = init->find("kind");
@@ -528,6 +547,7 @@ class Reader {
           fail_field(at, kInit, "expected \"low\" <= \"high\", found " + preview(init->at("low")) + " > " +
                                     preview(init->at("high")));
         break;
+      case Init::Kind::file: read_init_file(at, *init, shape, dtype, out); break;
       default: break;
     }
     if (auto seed = init->find("seed"); seed != init->end()) {
@@ -536,6 +556,37 @@ class Reader {
       out.seed = seed->get<std::uint64_t>();
     }
     return out;
+  }
+
+  // {"kind": "file", "path": "w.safetensors", "tensor": "fc1.weight"} or
+  // {"kind": "file", "path": "w.npy"}: the values are read now, so that a
+  // graph that reads without error also initialises without one.
+  void read_init_file(const NodeContext& at, const Json& init, const Shape& shape, DType dtype, Init& out) {
+    auto path = init.find("path");
+    if (path == init.end())
+      fail_field(at, kInit, "missing \"path\": kind \"file\" expects the name of a .safetensors or .npy file");
+    if (!path->is_string() || path->get_ref<const std::string&>().empty())
+      fail_field(at, kInit, "\"path\": expected the name of a .safetensors or .npy file, found " + preview(*path));
+    out.path = path->get<std::string>();
+    auto tensor = init.find("tensor");
+    if (is_safetensors_path(out.path)) {
+      if (tensor == init.end())
+        fail_field(at, kInit, "missing \"tensor\": a .safetensors file holds named tensors; say which one");
+      if (!tensor->is_string() || tensor->get_ref<const std::string&>().empty())
+        fail_field(at, kInit, "\"tensor\": expected a tensor name, found " + preview(*tensor));
+      out.tensor = tensor->get<std::string>();
+    } else if (is_npy_path(out.path)) {
+      if (tensor != init.end())
+        fail_field(at, kInit, "\"tensor\": a .npy file holds one array, found " + preview(*tensor) +
+                                  "; remove \"tensor\"");
+    } else {
+      fail_field(at, kInit, "\"path\": expected a file ending in .safetensors or .npy, found " + preview(*path));
+    }
+    try {
+      out.values = std::make_shared<const std::vector<double>>(init_files_.read(out.path, out.tensor, shape, dtype));
+    } catch (const Error& e) {
+      fail_field(at, kInit, e.what());
+    }
   }
 
   // Nested lists matching `shape`, or one number for a scalar; row-major.
@@ -606,10 +657,13 @@ class Reader {
   const Json* nodes_ = nullptr;
   std::unordered_map<std::string, std::size_t> first_index_;
   Graph graph_;
+  InitFileReader init_files_;
 };
 
 }  // namespace
 
-Graph parse_graph_json(std::string_view text, const std::string& source) { return Reader(text, source).read(); }
+Graph parse_graph_json(std::string_view text, const std::string& source, const std::string& base_directory) {
+  return Reader(text, source, base_directory).read();
+}
 
 }  // namespace kiln

@@ -108,6 +108,7 @@ class Writer {
     }
     if (info.accepts(Attr::kFactor)) rest[kFactor] = finite(id, kFactor, n.attrs.factor);
     if (info.accepts(Attr::kIndex)) rest[kIndex] = n.attrs.index;
+    if (info.accepts(Attr::kDims)) rest[kDims] = n.attrs.dims;
     for (const NumberField& h : kHyperparameters)
       if (info.accepts(h.attr)) rest[std::string(h.name)] = finite(id, h.name, n.attrs.*h.member);
     if (info.accepts(Attr::kInit)) rest[kInit] = init(id, n.attrs.init);
@@ -144,6 +145,10 @@ class Writer {
         j["low"] = finite(id, kInit, i.low);
         j["high"] = finite(id, kInit, i.high);
         break;
+      case Init::Kind::file:
+        j["path"] = i.path;
+        if (!i.tensor.empty()) j["tensor"] = i.tensor;
+        return j;  // the values come from the file: no seed
       default: break;
     }
     if (i.seed) j["seed"] = *i.seed;

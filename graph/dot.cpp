@@ -77,6 +77,7 @@ std::string attribute_line(const Node& n) {
   }
   if (info.accepts(Attr::kFactor)) parts.push_back("factor=" + format_number(n.attrs.factor));
   if (info.accepts(Attr::kIndex)) parts.push_back("index=" + std::to_string(n.attrs.index));
+  if (info.accepts(Attr::kDims)) parts.push_back("dims=" + Shape(n.attrs.dims).str());
   if (info.accepts(Attr::kClasses)) parts.push_back("classes=" + std::to_string(n.attrs.classes));
   if (info.accepts(Attr::kInit)) parts.push_back("init=" + std::string(init_kind_name(n.attrs.init.kind)));
   if (info.accepts(Attr::kLr)) parts.push_back("lr=" + format_number(n.attrs.lr));

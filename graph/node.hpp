@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,12 +14,20 @@ namespace kiln {
 // How a param is initialised. Fields that a kind does not use are ignored and
 // are not written to JSON.
 struct Init {
-  enum class Kind { zeros, constant, normal, uniform, xavier, he };
+  enum class Kind { zeros, constant, normal, uniform, xavier, he, file };
   Kind kind = Kind::zeros;
   double value = 0.0;             // constant
   double mean = 0.0, std = 1.0;   // normal
   double low = 0.0, high = 1.0;   // uniform
   std::optional<std::uint64_t> seed;
+  // file: values read from a tensor file when the graph was read. `path` is
+  // the reference as the graph file writes it (relative to that file's
+  // folder, or absolute), `tensor` the name inside a safetensors file (empty
+  // for a .npy file), `values` the param's elements in row-major order,
+  // shared by the copies of a graph rather than copied with them.
+  std::string path;
+  std::string tensor;
+  std::shared_ptr<const std::vector<double>> values;
 
   static Init zeros() { return {}; }
   static Init constant(double v) { Init i; i.kind = Kind::constant; i.value = v; return i; }
@@ -26,8 +35,22 @@ struct Init {
   static Init uniform(double low, double high) { Init i; i.kind = Kind::uniform; i.low = low; i.high = high; return i; }
   static Init xavier() { Init i; i.kind = Kind::xavier; return i; }
   static Init he() { Init i; i.kind = Kind::he; return i; }
+  static Init from_values(std::vector<double> values, std::string path, std::string tensor = {}) {
+    Init i;
+    i.kind = Kind::file;
+    i.path = std::move(path);
+    i.tensor = std::move(tensor);
+    i.values = std::make_shared<const std::vector<double>>(std::move(values));
+    return i;
+  }
 
-  friend bool operator==(const Init&, const Init&) = default;
+  // Compares the file values by content, not by pointer.
+  friend bool operator==(const Init& a, const Init& b) {
+    auto same_values = [](const auto& x, const auto& y) { return x == y || (x && y && *x == *y); };
+    return a.kind == b.kind && a.value == b.value && a.mean == b.mean && a.std == b.std && a.low == b.low &&
+           a.high == b.high && a.seed == b.seed && a.path == b.path && a.tensor == b.tensor &&
+           same_values(a.values, b.values);
+  }
 };
 
 std::string_view init_kind_name(Init::Kind k);
@@ -51,6 +74,9 @@ struct Attrs {
   double eps = 1e-8;
   double weight_decay = 0.0;
   int index = 1;               // get_output: output 0 is the node itself, so 1 and up
+  // reshape, as written (ONNX's convention): d > 0 is that dimension, 0 keeps
+  // the operand's dimension at that position, one -1 takes what is left
+  std::vector<std::int64_t> dims;
 
   friend bool operator==(const Attrs&, const Attrs&) = default;
 };

@@ -36,6 +36,7 @@ std::string_view category_name(Category c) {
     case Category::gradient: return "gradient";
     case Category::update: return "update";
     case Category::projection: return "projection";
+    case Category::layout: return "layout";
   }
   return "?";
 }
@@ -48,13 +49,14 @@ std::string_view init_kind_name(Init::Kind k) {
     case Init::Kind::uniform: return "uniform";
     case Init::Kind::xavier: return "xavier";
     case Init::Kind::he: return "he";
+    case Init::Kind::file: return "file";
   }
   return "?";
 }
 
 std::optional<Init::Kind> parse_init_kind(std::string_view s) {
   for (auto k : {Init::Kind::zeros, Init::Kind::constant, Init::Kind::normal, Init::Kind::uniform, Init::Kind::xavier,
-                 Init::Kind::he})
+                 Init::Kind::he, Init::Kind::file})
     if (init_kind_name(k) == s) return k;
   return std::nullopt;
 }

@@ -28,12 +28,14 @@ enum : std::uint32_t {
   kEps = 1u << 12,
   kWeightDecay = 1u << 13,
   kIndex = 1u << 14,      // get_output: which output of its operand
+  kDims = 1u << 15,       // reshape: target dimensions, 0 = keep, -1 = inferred
 };
 }  // namespace Attr
 
 enum class Category {
   leaf, elementwise, reduction, linalg, classification, regularisation, fused, gradient, update,
   projection,  // get_output: names output k >= 1 of a multi-output node
+  layout,      // reshape: the operand's elements, in order, under another shape
 };
 
 inline constexpr int kVariadic = -1;

@@ -1,6 +1,9 @@
 #include "graph/shape_rules.hpp"
 
 #include <algorithm>
+#include <limits>
+#include <optional>
+#include <string>
 
 #include "graph/error.hpp"
 
@@ -150,6 +153,50 @@ TensorType softmax(std::span<const TensorType> in, const Attrs& attrs, const Ten
 TensorType classification_loss(std::span<const TensorType> in, const Attrs&, const TensorType&) {
   check_targets(in[0], in[1]);
   return {Shape{}, in[0].dtype};
+}
+
+Shape resolve_reshape(const Shape& from, const std::vector<std::int64_t>& dims) {
+  const std::string what = "cannot reshape " + from.str() + " to dims " + Shape(dims).str() + ": ";
+  const std::int64_t count = from.numel();
+  std::vector<std::int64_t> out = dims;
+  std::optional<std::size_t> inferred;
+  std::int64_t known = 1;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    std::int64_t& d = out[i];
+    if (d == -1) {
+      if (inferred)
+        throw Error(what + "expected at most one -1, found two (at positions " + std::to_string(*inferred) + " and " +
+                    std::to_string(i) + ")");
+      inferred = i;
+      continue;
+    }
+    if (d < -1)
+      throw Error(what + "expected dimensions > 0, 0 (keep) or -1 (infer), found " + std::to_string(d) +
+                  " at position " + std::to_string(i));
+    if (d == 0) {
+      if (i >= from.rank())
+        throw Error(what + "0 at position " + std::to_string(i) + " keeps the operand's dimension there, but it has " +
+                    "rank " + std::to_string(from.rank()));
+      d = from[i];
+    }
+    if (known > std::numeric_limits<std::int64_t>::max() / d)
+      throw Error(what + "expected " + std::to_string(count) + " elements, found a product beyond 64 bits");
+    known *= d;
+  }
+  if (inferred) {
+    if (count % known != 0)
+      throw Error(what + "the -1 cannot be inferred: " + std::to_string(count) + " elements are not a multiple of " +
+                  std::to_string(known));
+    out[*inferred] = count / known;
+  } else if (known != count) {
+    throw Error(what + "expected " + std::to_string(count) + " elements, found " + std::to_string(known));
+  }
+  return Shape(std::move(out));
+}
+
+TensorType reshape(std::span<const TensorType> in, const Attrs& attrs, const TensorType&) {
+  require_float(in[0], "the input");
+  return {resolve_reshape(in[0].shape, attrs.dims), in[0].dtype};
 }
 
 TensorType l2(std::span<const TensorType> in, const Attrs&, const TensorType&) {

@@ -23,6 +23,7 @@ KILN_SHAPE_RULE(dot)
 KILN_SHAPE_RULE(softmax)
 KILN_SHAPE_RULE(classification_loss)
 KILN_SHAPE_RULE(l2)
+KILN_SHAPE_RULE(reshape)
 KILN_SHAPE_RULE(affine)
 KILN_SHAPE_RULE(add_n)
 KILN_SHAPE_RULE(expand)
@@ -45,6 +46,11 @@ std::vector<TensorType> extra_outputs(OpKind op, std::span<const TensorType> in,
 
 // Normalises a possibly negative axis against `rank`; throws when out of range.
 int normalize_axis(int axis, std::size_t rank);
+
+// The shape `dims` (reshape's attribute: 0 keeps the dimension of `from` at
+// that position, one -1 is inferred) resolves to for an operand of shape
+// `from`; throws kiln::Error naming both when they do not fit.
+Shape resolve_reshape(const Shape& from, const std::vector<std::int64_t>& dims);
 
 // True when `b` may be broadcast against `a` in add/sub/mul: equal shapes, a
 // scalar, or a suffix of a's dimensions (a bias vector over rows).

@@ -78,7 +78,7 @@ bool can_fold(OpKind op) {
     case OpKind::neg: case OpKind::scale: case OpKind::relu: case OpKind::sigmoid:
     case OpKind::tanh: case OpKind::exp: case OpKind::log: case OpKind::square:
     case OpKind::sum: case OpKind::mean: case OpKind::expand: case OpKind::add_n:
-    case OpKind::dot: case OpKind::l2:
+    case OpKind::dot: case OpKind::l2: case OpKind::reshape:
       return true;
     default:
       return false;
@@ -113,6 +113,7 @@ std::optional<std::vector<double>> evaluate_constant(const Node& node, const std
       break;
     }
     case OpKind::expand: out = expand(in[0], node.shape, attrs.axis); break;
+    case OpKind::reshape: out = in[0]; break;  // row-major order is unchanged
     case OpKind::add_n: {
       out = in[0];
       for (std::size_t k = 1; k < in.size(); ++k)

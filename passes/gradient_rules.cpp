@@ -208,6 +208,14 @@ void softmax_cross_entropy(GradContext& c) {
   c.make_for(0, OpKind::softmax_cross_entropy_grad, {c.input(0), c.input(1), c.dy()});
 }
 
+// The gradient is dy's elements in the operand's shape, written out in full
+// (no 0 or -1): the backward graph is already fixed to one batch size.
+void reshape(GradContext& c) {
+  Attrs to;
+  to.dims = c.in(0).shape.dims();
+  c.make_for(0, OpKind::reshape, {c.dy()}, to);
+}
+
 void l2(GradContext& c) { c.make_for(0, OpKind::mul, {c.input(0), c.dy()}); }
 
 void affine(GradContext& c) { affine_backward(c, c.dy()); }

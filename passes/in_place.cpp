@@ -9,6 +9,7 @@ enum class InPlace {
   never,
   first_operand,           // operand 0, whose type the output always has
   operands_of_output_type, // any operand with the output's exact shape and dtype
+  same_elements,           // operand 0 with the output's element count and dtype
 };
 
 // One row per op that may run in place; every other op is `never`.
@@ -31,6 +32,8 @@ InPlace in_place_rule(OpKind op) {
       return InPlace::operands_of_output_type;
     case OpKind::add_n:
       return InPlace::first_operand;
+    case OpKind::reshape:
+      return InPlace::same_elements;
     default:
       return InPlace::never;
   }
@@ -42,7 +45,7 @@ bool may_overwrite_input(const Graph& g, NodeId node, int operand) {
   if (node >= g.size() || operand < 0) return false;
   InPlace rule = in_place_rule(g[node].op);
   if (rule == InPlace::never) return false;
-  if (rule == InPlace::first_operand && operand != 0) return false;
+  if ((rule == InPlace::first_operand || rule == InPlace::same_elements) && operand != 0) return false;
   std::vector<NodeId> inputs = g.inputs(node);
   if (static_cast<std::size_t>(operand) >= inputs.size()) return false;
   // Same element count and size is what makes the buffers interchangeable.
@@ -52,6 +55,8 @@ bool may_overwrite_input(const Graph& g, NodeId node, int operand) {
   if (g[node].op == OpKind::add_n && std::count(inputs.begin(), inputs.end(), target) > 1) return false;
   const Node& in = g[target];
   const Node& out = g[node];
+  // A reshape's output is its operand's bytes under another shape.
+  if (rule == InPlace::same_elements) return in.shape.numel() == out.shape.numel() && in.dtype == out.dtype;
   return in.shape == out.shape && in.dtype == out.dtype;
 }
 

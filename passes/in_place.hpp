@@ -17,6 +17,10 @@ namespace kiln {
 //                                                equal the output's (a broadcast
 //                                                operand is read many times: never)
 //   relu_grad (dy, y)                            operand 0 or 1
+//   reshape                                      operand 0 (same element count and
+//                                                dtype; the kernel is a copy, and
+//                                                nothing at all when the buffers
+//                                                are one: reshaping is then free)
 //   add_n                                        operand 0 only, and only when
 //                                                it is not also another operand:
 //                                                the kernel may accumulate into

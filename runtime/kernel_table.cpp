@@ -117,6 +117,7 @@ bool kernel_allows_in_place(OpKind op, int operand) {
     case OpKind::square:
     case OpKind::softmax:
     case OpKind::log_softmax:
+    case OpKind::reshape:  // a copy, or nothing when the buffers are one
       return operand == 0;
     // A chained add_n has overwritten the output before its later calls read
     // the operands past the first call's.

@@ -59,6 +59,17 @@ Tensor initial_value(const Node& param, std::uint64_t seed) {
       fill([&] { return rng.normal(0.0, std); });
       break;
     }
+    case Init::Kind::file: {
+      // The graph reader checked the values against the param; a graph built
+      // in code is checked here.
+      const std::size_t have = init.values ? init.values->size() : 0;
+      if (have != t.numel())
+        throw Error(param_label(param.name) + ": init 'file' ('" + init.path + "'" +
+                    (init.tensor.empty() ? "" : ", tensor '" + init.tensor + "'") + ") holds " + std::to_string(have) +
+                    " values, expected " + std::to_string(t.numel()) + " for shape " + param.shape.str());
+      for (std::size_t i = 0; i < have; ++i) t.set(i, (*init.values)[i]);
+      break;
+    }
   }
   return t;
 }

@@ -52,8 +52,9 @@ struct Fans {
 Fans fans_of(const Shape& shape);
 
 // The initial value of one param node, drawn from the stream described at
-// ParamStore::initialise. Throws kiln::Error naming the node if its Init is
-// unusable (negative std, low > high).
+// ParamStore::initialise, or for a file init its values (converted to the
+// param's dtype). Throws kiln::Error naming the node if its Init is unusable
+// (negative std, low > high, file values of another count).
 Tensor initial_value(const Node& param, std::uint64_t seed);
 
 }  // namespace kiln

@@ -152,6 +152,7 @@ std::string init_to_string(const Init& init) {
     case Init::Kind::normal: return "normal:" + number(init.std);
     case Init::Kind::uniform: return "uniform:" + number(init.low) + "," + number(init.high);
     case Init::Kind::constant: return "constant:" + number(init.value);
+    case Init::Kind::file: return "file:" + init.path + (init.tensor.empty() ? "" : "#" + init.tensor);
   }
   return "?";
 }

@@ -38,6 +38,9 @@ void dot(const KernelCall&);
 void affine(const KernelCall&);
 void affine_relu(const KernelCall&);
 
+// layout.cpp
+void reshape(const KernelCall&);
+
 // classification.cpp
 void softmax(const KernelCall&);
 void log_softmax(const KernelCall&);

@@ -120,6 +120,12 @@ std::optional<Graph> graph_using(OpKind op) {
       g.set_loss(softmax_cross_entropy(x, onehot, "sxent_onehot"));
       return graph;
     case OpKind::l2: l2(w, "w_l2"); return graph;
+    case OpKind::reshape:
+      reshape(x, {0, -1}, "keep_rows");
+      reshape(x, {-1}, "flat");
+      reshape(x, {2, 3, 2}, "cube");
+      reshape(g.input("one", {1, 1}), {}, "to_scalar");
+      return graph;
     case OpKind::affine: {
       auto b = g.param("b", {5});
       affine(x, w, b, "fc");

@@ -112,6 +112,15 @@ std::map<OpKind, std::vector<GradCase>> grad_cases() {
   c[OpKind::softmax_cross_entropy].push_back(
       {"one row", [](CaseBuilder& p) { return softmax_cross_entropy(p.param("z", {1, 4}), p.labels("y", 1, 4)); }});
 
+  auto reshaped = [&](Shape from, std::vector<std::int64_t> dims) {
+    c[OpKind::reshape].push_back({from.str() + " to " + Shape(dims).str(),
+                                  [=](CaseBuilder& p) { return reshape(p.param("x", from), dims); }});
+  };
+  reshaped({2, 1, 3, 2}, {0, -1});
+  reshaped({3, 4}, {2, 6});
+  reshaped({6}, {3, -1, 1});
+  reshaped({1, 1}, {});  // a one-element tensor to a scalar
+
   c[OpKind::affine].push_back({"[3,4]x[4,5]+[5]", [](CaseBuilder& p) {
     return affine(p.param("x", {3, 4}), p.param("W", {4, 5}), p.param("b", {5}));
   }});
