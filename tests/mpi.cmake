@@ -26,3 +26,9 @@ if(KILN_MPI_FOUND AND MPIEXEC_EXECUTABLE)
            COMMAND ${MPIEXEC_EXECUTABLE} ${_kiln_mpirun_args} $<TARGET_FILE:kiln_mpi_check>)
   set_tests_properties(mpi_2_ranks_train_as_1_process PROPERTIES ENVIRONMENT "${_kiln_mpi_env}" TIMEOUT 120)
 endif()
+
+# The measuring tool behind the scaling notes' figures (run by hand).
+if(KILN_MPI_FOUND)
+  add_executable(kiln_mpi_step_time ${CMAKE_CURRENT_SOURCE_DIR}/mpi/mpi_step_time.cpp)
+  target_link_libraries(kiln_mpi_step_time PRIVATE kiln)
+endif()

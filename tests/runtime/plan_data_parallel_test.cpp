@@ -13,10 +13,12 @@
 #include <vector>
 
 #include "frontends/models.hpp"
+#include "graph/dot.hpp"
 #include "plan_support.hpp"
 #include "runtime/comm/broadcast_params.hpp"
 #include "runtime/comm/thread_communicator.hpp"
 #include "runtime/plan.hpp"
+#include "runtime/plan_dot.hpp"
 #include "runtime/threads.hpp"
 #include "tests/alloc_hook/allocation_counter.hpp"
 
@@ -221,4 +223,23 @@ TEST_CASE("data parallel: a step allocates nothing on any rank", "[plan][data_pa
     CHECK(allocations == 0);
   }
   set_threads(before);
+}
+
+TEST_CASE("data parallel: the planned DOT shows the reductions, in place of their gradients", "[plan][data_parallel][dot]") {
+  Case c{"mlp", OptimizerOptions::Kind::sgd};
+  std::vector<std::shared_ptr<Communicator>> comms = thread_communicators(2);
+  // Compiling runs no collective, so one rank of the two can be built alone.
+  Plan plan = compile(model(c, 8), plan_options(c, comms[0]));
+  const Graph& g = plan.graph();
+  const std::string dot = to_dot(g, planned_dot_options(plan));
+  CHECK_THAT(dot, Catch::Contains("allreduce over ranks"));
+  CHECK_THAT(dot, Catch::Contains(std::string(dot_kind_colour(DotKind::collective))));
+  CHECK_THAT(dot, Catch::Contains("grad/fc1/W/allreduce_start"));
+  CHECK_THAT(dot, Catch::Contains("factor=0.5"));
+  // fc1/W's gradient is summed in its own buffer: start and wait in place.
+  const BufferPlan& start = plan.memory().buffer(g.at("grad/fc1/W/allreduce_start"));
+  const BufferPlan& wait = plan.memory().buffer(g.at("grad/fc1/W/allreduced"));
+  REQUIRE(start.reuses);
+  CHECK(*start.reuses == g.at("grad/fc1/W"));
+  CHECK(wait.offset == start.offset);
 }
