@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <mutex>
 #include <random>
 #include <string>
@@ -194,6 +195,14 @@ TEST_CASE("data parallel: a communicator of one rank compiles today's plan", "[p
     CHECK(alone.graph()[alone.order()[i]].op == one_rank.graph()[one_rank.order()[i]].op);
   }
   CHECK(alone.memory().arena_bytes == one_rank.memory().arena_bytes);
+  for (int s = 0; s < 3; ++s) {
+    for (Plan* p : {&alone, &one_rank}) {
+      feed_rows(*p, global_batch(g, 8, s), 0, 8, DType::f32);
+    }
+    CHECK(alone.step() == one_rank.step());
+  }
+  for (const std::string& name : alone.params().names())
+    CHECK(std::memcmp(alone.param(name).raw(), one_rank.param(name).raw(), alone.param(name).bytes()) == 0);
 }
 
 TEST_CASE("data parallel: a step allocates nothing on any rank", "[plan][data_parallel][alloc]") {
