@@ -291,6 +291,7 @@ class Reader {
     if (info.accepts(Attr::kFactor)) attrs.factor = read_finite_number(at, n, kFactor, "the factor");
     if (info.accepts(Attr::kIndex)) attrs.index = read_output_index(at, n);
     if (info.accepts(Attr::kDims)) attrs.dims = read_dims(at, n);
+    if (info.accepts(Attr::kOffset)) attrs.offset = read_offset(at, n);
     for (const NumberField& h : kHyperparameters)
       if (info.accepts(h.attr)) attrs.*h.member = read_finite_number(at, n, h.name, "a number");
 
@@ -474,6 +475,12 @@ class Reader {
       out.push_back(*dim);
     }
     return out;
+  std::int64_t read_offset(const NodeContext& at, const Json& n) const {
+    auto v = n.find(kOffset);
+    if (v == n.end()) fail(at, "missing field " + in_quotes(kOffset) + ": expected an element offset");
+    auto offset = as_int64(*v);
+    if (!offset || *offset < 0) fail_field(at, kOffset, "expected a non-negative integer, found " + preview(*v));
+    return *offset;
   }
 
   std::optional<int> read_axis(const NodeContext& at, const Json& n) const {

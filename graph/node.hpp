@@ -77,6 +77,7 @@ struct Attrs {
   // reshape, as written (ONNX's convention): d > 0 is that dimension, 0 keeps
   // the operand's dimension at that position, one -1 takes what is left
   std::vector<std::int64_t> dims;
+  std::int64_t offset = 0;     // allreduce_slice: its first element in the operand
 
   friend bool operator==(const Attrs&, const Attrs&) = default;
 };

@@ -37,6 +37,7 @@ std::string_view category_name(Category c) {
     case Category::update: return "update";
     case Category::projection: return "projection";
     case Category::layout: return "layout";
+    case Category::collective: return "collective";
   }
   return "?";
 }

@@ -29,6 +29,7 @@ enum : std::uint32_t {
   kWeightDecay = 1u << 13,
   kIndex = 1u << 14,      // get_output: which output of its operand
   kDims = 1u << 15,       // reshape: target dimensions, 0 = keep, -1 = inferred
+  kOffset = 1u << 16,     // allreduce_slice: the first element it reads
 };
 }  // namespace Attr
 
@@ -36,6 +37,7 @@ enum class Category {
   leaf, elementwise, reduction, linalg, classification, regularisation, fused, gradient, update,
   projection,  // get_output: names output k >= 1 of a multi-output node
   layout,      // reshape: the operand's elements, in order, under another shape
+  collective,  // the data-parallel gradient reduction (passes/allreduce.hpp)
 };
 
 inline constexpr int kVariadic = -1;

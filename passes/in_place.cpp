@@ -34,6 +34,11 @@ InPlace in_place_rule(OpKind op) {
       return InPlace::first_operand;
     case OpKind::reshape:
       return InPlace::same_elements;
+    // A single gradient is summed over the ranks in its own buffer; a
+    // bucket's packed buffer has another shape, so the shape check refuses.
+    case OpKind::allreduce_start:
+    case OpKind::allreduce_wait:
+      return InPlace::first_operand;
     default:
       return InPlace::never;
   }

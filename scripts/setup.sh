@@ -13,8 +13,10 @@ build_packages=(cmake g++ make pkg-config libboost-graph-dev catch2 libbenchmark
                 libxsmm-dev libdnnl-dev pybind11-dev python3-pybind11 python3-dev python3-pytest
                 protobuf-compiler libprotobuf-dev libonnx-dev)  # ONNX import: protoc over libonnx-dev's onnx.proto
 case "$job" in
-  # PyTorch exports the models the ONNX import tests check kiln against
-  test) packages=("${build_packages[@]}" python3-torch python3-onnx) ;;
+  # PyTorch exports the models the ONNX import tests check kiln against;
+  # OpenMPI: data-parallel training over MPI and its mpirun tests (kiln
+  # builds and its other tests pass without either)
+  test) packages=("${build_packages[@]}" python3-torch python3-onnx libopenmpi-dev openmpi-bin) ;;
   demo) packages=("${build_packages[@]}" dataset-fashion-mnist) ;;  # what `kiln train mlp` reads
   # PyTorch is the peer kiln is timed against, on Fashion-MNIST among others
   bench) packages=("${build_packages[@]}" python3-torch dataset-fashion-mnist) ;;
