@@ -475,6 +475,8 @@ class Reader {
       out.push_back(*dim);
     }
     return out;
+  }
+
   std::int64_t read_offset(const NodeContext& at, const Json& n) const {
     auto v = n.find(kOffset);
     if (v == n.end()) fail(at, "missing field " + in_quotes(kOffset) + ": expected an element offset");
