@@ -102,7 +102,7 @@ void write_image_classifier(const TempDir& dir, const std::string& name, int sid
 
 }  // namespace
 
-TEST_CASE("kiln train and eval feed a [batch, 1, 8, 8] input the digits' 64 features per row",
+TEST_CASE("kiln train and eval feed a batch x 1 x 8 x 8 input the digits' 64 features per row",
           "[cli][train][reshape]") {
   TempDir dir;
   write_image_classifier(dir, "image.json", 8);

@@ -233,7 +233,7 @@ TEST_CASE("model graphs: an input of rank 4 takes a row of d1·…·dk features,
                         Catch::Contains("found [4]"));
 }
 
-TEST_CASE("training a [batch, 1, 8, 8] input through reshape 0,-1 equals training the [batch, 64] input",
+TEST_CASE("training a batch x 1 x 8 x 8 input through reshape 0,-1 equals training the batch x 64 input",
           "[train][reshape]") {
   const data::Split split = data::load_digits(3);
   std::vector<double> losses[2];
