@@ -10,7 +10,9 @@ against PyTorch itself (f32 throughout):
 - training: 50 SGD steps through the Python module (kiln.load_graph of the
   .onnx file, kiln.compile with sgd) equal torch.optim.SGD on the same 50
   batches, param by param. The module, not `kiln train`, because it feeds
-  exactly the batches PyTorch sees: `kiln train` draws its own shuffle.
+  exactly the batches PyTorch sees: `kiln train` draws its own shuffle;
+- `kiln train` of an image-shaped export trains the same from the .onnx
+  file as from the graph file `kiln import` wrote.
 
 Models: Linear stacks with ReLU, Tanh and Sigmoid, with and without bias,
 with Flatten in front of an image-shaped input, exported at opsets 11, 13
@@ -176,6 +178,26 @@ def check_training(name, module, shape, folder, rng, steps=50, lr=0.1, rows=4):
               f"{name}: {onnx_name} after {steps} SGD steps")
 
 
+def check_kiln_train(folder):
+    """`kiln train` of an image-shaped export ([16, 1, 8, 8] through
+    Flatten) on the embedded digits: the .onnx file and the graph file
+    `kiln import` wrote train to the same final line, and they learn."""
+    torch.manual_seed(1)
+    module = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 32), torch.nn.ReLU(),
+                                 torch.nn.Linear(32, 10))
+    path = os.path.join(folder, "digits.onnx")
+    torch.onnx.export(module, torch.zeros(16, 1, 8, 8), path, input_names=["x"], opset_version=13)
+    run(["import", path, "-o", "digits.json"], folder)
+    finals = []
+    for model in ("digits.onnx", "digits.json"):
+        out = run(["train", model, "--epochs", "2", "--threads", "1"], folder).stdout
+        finals.append(next(line for line in out.splitlines() if line.startswith("final:")))
+    assert finals[0] == finals[1], f"the .onnx file and its import train differently: {finals}"
+    accuracy = float(finals[0].rsplit("test accuracy ", 1)[1])
+    assert accuracy > 0.8, f"kiln train digits.onnx reached only {accuracy} test accuracy: {finals[0]}"
+    print(f"ok kiln train digits.onnx == kiln train digits.json: {finals[0]}")
+
+
 def main():
     rng = np.random.default_rng(5)
     checked = 0
@@ -190,6 +212,7 @@ def main():
                 check_training(case, module, shape, folder, rng)
                 checked += 1
                 print(f"ok {case}: forward, loss and gradients, 50 SGD steps equal PyTorch's")
+        check_kiln_train(folder)
     print(f"{checked} exported models match PyTorch")
 
 
