@@ -1,5 +1,7 @@
 #include "frontends/init_files.hpp"
 
+#include <system_error>
+
 #include "graph/error.hpp"
 #include "runtime/npy.hpp"
 
@@ -57,6 +59,7 @@ std::vector<double> InitFileReader::read(const std::string& path, const std::str
   // A device or a pipe could block the reader or never end: only plain files.
   std::error_code ec;
   const fs::file_status status = fs::status(resolved, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) throw Error(label + ": cannot access it: " + ec.message());
   if (!fs::exists(status)) throw Error(label + ": no such file");
   if (!fs::is_regular_file(status)) throw Error(label + ": expected a regular file, found another kind of file");
 

@@ -48,7 +48,7 @@ def train_torch(model, epochs, data_dir):
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     rows = []
     n = len(xt)
-    for epoch in range(1, epochs + 1):
+    for epoch in range(epochs):  # numbered from 0, as kiln's log
         order = torch.randperm(n)
         for i in range(0, n - 31, 32):  # whole batches only, as kiln's default
             idx = order[i:i + 32]

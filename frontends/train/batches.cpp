@@ -24,7 +24,8 @@ template void copy_rows<double>(const data::Dataset&, const std::int64_t*, std::
 void check_fits(const data::Dataset& data, const ClassifierNodes& nodes, const std::string& model) {
   if (data.features != nodes.features)
     throw Error("dataset '" + data.name + "' has " + std::to_string(data.features) + " features per row, but model '" +
-                model + "' reads " + std::to_string(nodes.features) + " (input '" + nodes.input + "')");
+                model + "' reads " + std::to_string(nodes.features) + " (input '" + nodes.input + "' " +
+                nodes.input_shape.str() + ")");
   for (std::size_t r = 0; r < data.y.size(); ++r)
     if (data.y[r] < 0 || data.y[r] >= nodes.classes)
       throw Error("dataset '" + data.name + "' row " + std::to_string(r) + " has label " + std::to_string(data.y[r]) +

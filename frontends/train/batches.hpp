@@ -49,7 +49,8 @@ class ShuffledBatches {
 };
 
 // Throws kiln::Error when `data` cannot feed the model: another feature
-// count, or a label at or above the model's class count (naming the row).
+// count than one row of the input holds (naming the input and its shape), or
+// a label at or above the model's class count (naming the row).
 void check_fits(const data::Dataset& data, const ClassifierNodes& nodes, const std::string& model);
 
 // Copies rows order[first .. first+rows) of `data` to x (rows × features) and y.

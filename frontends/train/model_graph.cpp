@@ -67,9 +67,9 @@ ClassifierNodes find_classifier_nodes(const Graph& g, const std::string& source)
   if (!labels) throw Error(source + ": the graph has no labels node to feed the class ids to");
   const Node& x = g[*input];
   const Node& y = g[*labels];
-  if (x.shape.rank() != 2 || x.shape[0] != y.shape[0])
-    throw Error(source + ": input '" + x.name + "' must be [batch, features] with the batch of labels '" + y.name +
-                "' " + y.shape.str() + ", found " + x.shape.str());
+  if (x.shape.rank() < 2 || x.shape[0] != y.shape[0])
+    throw Error(source + ": input '" + x.name + "' must be [batch, features] or [batch, d1, ..., dk] with the batch " +
+                "of labels '" + y.name + "' " + y.shape.str() + ", found " + x.shape.str());
 
   // Breadth-first from the loss, so the classification term nearest the loss wins.
   std::deque<NodeId> queue{*g.loss()};
@@ -90,7 +90,8 @@ ClassifierNodes find_classifier_nodes(const Graph& g, const std::string& source)
   if (z.shape.rank() != 2 || z.shape[0] != x.shape[0] || z.shape[1] != y.attrs.classes)
     throw Error(source + ": the class scores '" + z.name + "' are " + z.shape.str() + ", expected [" +
                 std::to_string(x.shape[0]) + ", " + std::to_string(y.attrs.classes) + "]");
-  return {x.name, y.name, z.name, x.shape[0], x.shape[1], y.attrs.classes, x.dtype};
+  const std::int64_t features = x.shape.numel() / x.shape[0];
+  return {x.name, y.name, z.name, x.shape[0], features, y.attrs.classes, x.dtype, x.shape};
 }
 
 Graph edit_graph(const Graph& g, const GraphEdits& edits) {

@@ -14,19 +14,23 @@
 namespace kiln::train {
 
 struct ClassifierNodes {
-  std::string input;   // the one `input` node, [batch, features]
+  // the one `input` node, [batch, d1, ..., dk]: a row of the dataset's
+  // features fills one [d1, ..., dk] slice in row-major order (features =
+  // d1·…·dk), as an exported model's [batch, 1, 28, 28] input is fed
+  std::string input;
   std::string labels;  // the one `labels` node, [batch]
   std::string logits;  // the class scores the loss's softmax reads, [batch, classes]
   std::int64_t batch = 0, features = 0, classes = 0;
   DType dtype = DType::f32;  // of the input
+  Shape input_shape;         // [batch, d1, ..., dk]
 };
 
 // Finds the nodes above in a forward graph with a loss. The logits are the
 // first operand of a softmax_cross_entropy, or the operand of the softmax a
 // cross_entropy reads, found walking back from the loss. Throws kiln::Error
 // starting with `source` when the graph has no loss, not exactly one input
-// and one labels node, an input that is not [batch, features] with the
-// labels' batch, or no such classification loss.
+// and one labels node, an input of rank below 2 or without the labels'
+// batch, or no such classification loss.
 ClassifierNodes find_classifier_nodes(const Graph& g, const std::string& source);
 
 struct GraphEdits {

@@ -81,3 +81,52 @@ TEST_CASE("kiln train names the graph, the node and the init file when a file in
   CHECK(r.err.find("linear.json: node 'W' (param): field 'init': init file 'init.safetensors'") != std::string::npos);
   CHECK(r.err.find("no such file") != std::string::npos);
 }
+
+namespace {
+
+// An exported model's shape: an image input [batch, 1, side, side] flattened
+// by reshape [0, -1] in front of a linear classifier.
+void write_image_classifier(const TempDir& dir, const std::string& name, int side) {
+  const std::string features = std::to_string(side * side);
+  write_text(dir / name, R"({"format": "kiln-graph", "version": 1, "nodes": [
+    {"name": "x", "op": "input", "shape": [32, 1, )" + std::to_string(side) + ", " + std::to_string(side) + R"(]},
+    {"name": "y", "op": "labels", "shape": [32], "classes": 10},
+    {"name": "flat", "op": "reshape", "inputs": ["x"], "dims": [0, -1]},
+    {"name": "W", "op": "param", "shape": [)" + features + R"(, 10], "init": {"kind": "xavier"}},
+    {"name": "b", "op": "param", "shape": [10], "init": {"kind": "zeros"}},
+    {"name": "z", "op": "matmul", "inputs": ["flat", "W"]},
+    {"name": "logits", "op": "add", "inputs": ["z", "b"]},
+    {"name": "loss", "op": "softmax_cross_entropy", "inputs": ["logits", "y"]}
+  ], "loss": "loss"})");
+}
+
+}  // namespace
+
+TEST_CASE("kiln train and eval feed a batch x 1 x 8 x 8 input the digits' 64 features per row",
+          "[cli][train][reshape]") {
+  TempDir dir;
+  write_image_classifier(dir, "image.json", 8);
+  const std::string graph = (dir / "image.json").string(), checkpoint = (dir / "image.safetensors").string();
+  const auto trained = kiln_train({graph, "--data", "digits", "--epochs", "3", "--batch", "16", "--lr", "0.01",
+                                   "--save", checkpoint},
+                                  dir);
+  INFO(trained.out << trained.err);
+  REQUIRE(trained.exit_code == 0);
+  CHECK(trained.out.find("64 features, 10 classes") != std::string::npos);
+  CHECK(trained.out.find("batches    16 rows") != std::string::npos);
+
+  const auto scored = run_program(KILN_CLI_PATH, {"eval", graph, "--load", checkpoint, "--data", "digits"}, dir.path());
+  INFO(scored.out << scored.err);
+  REQUIRE(scored.exit_code == 0);
+  CHECK(scored.out.find("accuracy ") != std::string::npos);
+}
+
+TEST_CASE("kiln train names the input and its shape when a row does not fill it", "[cli][train][reshape]") {
+  TempDir dir;
+  write_image_classifier(dir, "mnist_shaped.json", 28);
+  const auto r = kiln_train({(dir / "mnist_shaped.json").string(), "--data", "digits", "--epochs", "1"}, dir);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("has 64 features per row, but model 'mnist_shaped.json' reads 784 (input 'x' [32, 1, 28, 28])") !=
+        std::string::npos);
+  CHECK(dir.entries().size() == 1);  // the graph file alone: nothing written
+}

@@ -196,3 +196,71 @@ TEST_CASE("checkpoint state: the epoch loss sum survives exactly", "[train]") {
   CHECK_THROWS_WITH(train::state_from_metadata({}, "c.safetensors"),
                     Catch::Contains("checkpoint 'c.safetensors': metadata 'epoch' is missing"));
 }
+
+namespace {
+
+// The digits classifier 64 → 10 with its input either [batch, 64] or
+// [batch, 1, 8, 8] flattened by reshape [0, -1]; params named alike, so both
+// draw the same initial values.
+Graph digits_classifier(bool image_input, std::int64_t batch) {
+  Builder g;
+  Value x = image_input ? reshape(g.input("x", {batch, 1, 8, 8}), {0, -1}, "flat") : g.input("x", {batch, 64});
+  Value y = g.labels("y", batch, 10);
+  Value h = relu(dense(g, x, 16, "fc1", Init::he()));
+  g.set_loss(softmax_cross_entropy(dense(g, h, 10, "fc2", Init::xavier()), y, "loss"));
+  return g.graph();
+}
+
+}  // namespace
+
+TEST_CASE("model graphs: an input of rank 4 takes a row of d1·…·dk features, and a mismatch names its shape",
+          "[train][reshape]") {
+  const train::ClassifierNodes nodes = train::find_classifier_nodes(digits_classifier(true, 32), "image.json");
+  CHECK(nodes.input == "x");
+  CHECK(nodes.batch == 32);
+  CHECK(nodes.features == 64);
+  CHECK(nodes.input_shape == Shape{32, 1, 8, 8});
+  CHECK_NOTHROW(train::check_fits(data::digits(), nodes, "image.json"));
+  CHECK_THROWS_WITH(train::check_fits(tiny_dataset(2, 63, 10), nodes, "image.json"),
+                    Catch::Contains("dataset 'tiny' has 63 features per row, but model 'image.json' reads 64 "
+                                    "(input 'x' [32, 1, 8, 8])"));
+
+  Builder flat;
+  Value v = flat.input("v", {4});
+  flat.set_loss(softmax_cross_entropy(reshape(v, {1, 4}), flat.labels("y", 1, 4), "loss"));
+  CHECK_THROWS_WITH(train::find_classifier_nodes(flat.graph(), "v.json"),
+                    Catch::Contains("input 'v' must be [batch, features] or [batch, d1, ..., dk]") &&
+                        Catch::Contains("found [4]"));
+}
+
+TEST_CASE("training a batch x 1 x 8 x 8 input through reshape 0,-1 equals training the batch x 64 input",
+          "[train][reshape]") {
+  const data::Split split = data::load_digits(3);
+  std::vector<double> losses[2];
+  std::optional<train::Metrics> scores[2];
+  for (bool image : {false, true}) {
+    // Built at batch 32, trained at 24: the reshape's 0 and -1 follow the edit.
+    const Graph g = train::edit_graph(digits_classifier(image, 32), {.batch = 24, .init = {}, .drop_loss = false});
+    const train::ClassifierNodes nodes = train::find_classifier_nodes(g, "model");
+    REQUIRE(nodes.batch == 24);
+    Plan plan = compile(g, PlanOptions{.optimizer = OptimizerOptions{.lr = 0.05}, .seed = 11});
+    train::ShuffledBatches batches(split.train, nodes, /*shuffle=*/true, 5);
+    for (std::int64_t epoch = 0; epoch < 2; ++epoch) {
+      batches.start_epoch(epoch);
+      for (std::int64_t b = 0; b < batches.count(); ++b) {
+        batches.fill(b, plan);
+        losses[image].push_back(plan.step());
+      }
+    }
+    train::Evaluator evaluator(g, plan.shared_params(), 100);
+    scores[image] = evaluator.evaluate(split.test);
+  }
+  REQUIRE(losses[0].size() == losses[1].size());
+  for (std::size_t s = 0; s < losses[0].size(); ++s) {
+    INFO("step " << s);
+    CHECK(losses[1][s] == losses[0][s]);
+  }
+  CHECK(losses[0].back() < 0.5 * losses[0].front());  // it learned something
+  CHECK(scores[1]->correct() == scores[0]->correct());
+  CHECK(scores[1]->mean_loss() == scores[0]->mean_loss());
+}

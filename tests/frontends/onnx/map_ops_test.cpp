@@ -23,7 +23,7 @@ Value map_one(Builder& b, Model m, std::optional<std::int64_t> batch = std::null
 
 }  // namespace
 
-TEST_CASE("Gemm with transB reads the [out, in] initializer transposed, without a copy", "[onnx]") {
+TEST_CASE("Gemm with transB reads the out-by-in initializer transposed, without a copy", "[onnx]") {
   Builder b;
   Value out = map_one(b, model_with({std::nullopt, 3},
                                     {node("Gemm", {"x", "fc.weight", "fc.bias"}, {"out"}, "/fc/Gemm",

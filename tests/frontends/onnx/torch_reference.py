@@ -10,7 +10,10 @@ against PyTorch itself (f32 throughout):
 - training: 50 SGD steps through the Python module (kiln.load_graph of the
   .onnx file, kiln.compile with sgd) equal torch.optim.SGD on the same 50
   batches, param by param. The module, not `kiln train`, because it feeds
-  exactly the batches PyTorch sees: `kiln train` draws its own shuffle.
+  exactly the batches PyTorch sees: `kiln train` draws its own shuffle;
+- `--loss mean_square` equals torch.nn.MSELoss, loss and gradients;
+- `kiln train` of an image-shaped export trains the same from the .onnx
+  file as from the graph file `kiln import` wrote.
 
 Models: Linear stacks with ReLU, Tanh and Sigmoid, with and without bias,
 with Flatten in front of an image-shaped input, exported at opsets 11, 13
@@ -176,6 +179,49 @@ def check_training(name, module, shape, folder, rng, steps=50, lr=0.1, rows=4):
               f"{name}: {onnx_name} after {steps} SGD steps")
 
 
+def check_mean_square(folder, rng):
+    """--loss mean_square: `kiln grad` equals torch.nn.MSELoss (the mean
+    over all elements) and its gradients, against a target fed as `t`."""
+    torch.manual_seed(2)
+    module = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Tanh(), torch.nn.Linear(6, 3))
+    path = os.path.join(folder, "regression.onnx")
+    torch.onnx.export(module, torch.zeros(ROWS, 4), path, input_names=["x"], opset_version=13)
+    x = rng.normal(size=(ROWS, 4)).astype(np.float32)
+    t = rng.normal(size=(ROWS, 3)).astype(np.float32)
+    np.save(os.path.join(folder, "rx.npy"), x)
+    np.save(os.path.join(folder, "rt.npy"), t)
+    out = os.path.join(folder, "grads-regression")
+    run(["grad", path, "--loss", "mean_square", "--labels", "t", "--feed", "x=rx.npy", "--feed", "t=rt.npy",
+         "--out", out], folder)
+    module.zero_grad()
+    loss = torch.nn.MSELoss()(module(torch.from_numpy(x)), torch.from_numpy(t))
+    loss.backward()
+    close(np.load(os.path.join(out, "loss.npy")), loss.detach().numpy(), "regression: mean_square loss")
+    for name, param in module.named_parameters():
+        close(np.load(os.path.join(out, "grad", name + ".npy")), param.grad.numpy(), f"regression: gradient of {name}")
+    print(f"ok --loss mean_square: loss and gradients equal torch.nn.MSELoss's ({float(loss):.6f})")
+
+
+def check_kiln_train(folder):
+    """`kiln train` of an image-shaped export ([16, 1, 8, 8] through
+    Flatten) on the embedded digits: the .onnx file and the graph file
+    `kiln import` wrote train to the same final line, and they learn."""
+    torch.manual_seed(1)
+    module = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 32), torch.nn.ReLU(),
+                                 torch.nn.Linear(32, 10))
+    path = os.path.join(folder, "digits.onnx")
+    torch.onnx.export(module, torch.zeros(16, 1, 8, 8), path, input_names=["x"], opset_version=13)
+    run(["import", path, "-o", "digits.json"], folder)
+    finals = []
+    for model in ("digits.onnx", "digits.json"):
+        out = run(["train", model, "--epochs", "2", "--threads", "1"], folder).stdout
+        finals.append(next(line for line in out.splitlines() if line.startswith("final:")))
+    assert finals[0] == finals[1], f"the .onnx file and its import train differently: {finals}"
+    accuracy = float(finals[0].rsplit("test accuracy ", 1)[1])
+    assert accuracy > 0.8, f"kiln train digits.onnx reached only {accuracy} test accuracy: {finals[0]}"
+    print(f"ok kiln train digits.onnx == kiln train digits.json: {finals[0]}")
+
+
 def main():
     rng = np.random.default_rng(5)
     checked = 0
@@ -190,6 +236,8 @@ def main():
                 check_training(case, module, shape, folder, rng)
                 checked += 1
                 print(f"ok {case}: forward, loss and gradients, 50 SGD steps equal PyTorch's")
+        check_mean_square(folder, rng)
+        check_kiln_train(folder)
     print(f"{checked} exported models match PyTorch")
 
 
