@@ -20,6 +20,7 @@ inline constexpr std::string_view kTransposeA = "transpose_a";
 inline constexpr std::string_view kTransposeB = "transpose_b";
 inline constexpr std::string_view kFactor = "factor";
 inline constexpr std::string_view kIndex = "index";
+inline constexpr std::string_view kOffset = "offset";
 inline constexpr std::string_view kInit = "init";
 inline constexpr std::string_view kValue = "value";
 inline constexpr std::string_view kRole = "role";
@@ -55,6 +56,7 @@ inline std::vector<std::string_view> accepted_fields(const OpInfo& info) {
   }
   if (info.accepts(Attr::kFactor)) f.push_back(kFactor);
   if (info.accepts(Attr::kIndex)) f.push_back(kIndex);
+  if (info.accepts(Attr::kOffset)) f.push_back(kOffset);
   for (const NumberField& h : kHyperparameters)
     if (info.accepts(h.attr)) f.push_back(h.name);
   if (info.accepts(Attr::kInit)) f.push_back(kInit);

@@ -288,6 +288,7 @@ class Reader {
     }
     if (info.accepts(Attr::kFactor)) attrs.factor = read_finite_number(at, n, kFactor, "the factor");
     if (info.accepts(Attr::kIndex)) attrs.index = read_output_index(at, n);
+    if (info.accepts(Attr::kOffset)) attrs.offset = read_offset(at, n);
     for (const NumberField& h : kHyperparameters)
       if (info.accepts(h.attr)) attrs.*h.member = read_finite_number(at, n, h.name, "a number");
 
@@ -455,6 +456,14 @@ class Reader {
     if (index > std::numeric_limits<int>::max())
       fail_field(at, kIndex, "expected an output index, found " + std::to_string(index));
     return static_cast<int>(index);
+  }
+
+  std::int64_t read_offset(const NodeContext& at, const Json& n) const {
+    auto v = n.find(kOffset);
+    if (v == n.end()) fail(at, "missing field " + in_quotes(kOffset) + ": expected an element offset");
+    auto offset = as_int64(*v);
+    if (!offset || *offset < 0) fail_field(at, kOffset, "expected a non-negative integer, found " + preview(*v));
+    return *offset;
   }
 
   std::optional<int> read_axis(const NodeContext& at, const Json& n) const {

@@ -108,6 +108,7 @@ class Writer {
     }
     if (info.accepts(Attr::kFactor)) rest[kFactor] = finite(id, kFactor, n.attrs.factor);
     if (info.accepts(Attr::kIndex)) rest[kIndex] = n.attrs.index;
+    if (info.accepts(Attr::kOffset)) rest[kOffset] = n.attrs.offset;
     for (const NumberField& h : kHyperparameters)
       if (info.accepts(h.attr)) rest[std::string(h.name)] = finite(id, h.name, n.attrs.*h.member);
     if (info.accepts(Attr::kInit)) rest[kInit] = init(id, n.attrs.init);

@@ -77,6 +77,7 @@ std::string attribute_line(const Node& n) {
   }
   if (info.accepts(Attr::kFactor)) parts.push_back("factor=" + format_number(n.attrs.factor));
   if (info.accepts(Attr::kIndex)) parts.push_back("index=" + std::to_string(n.attrs.index));
+  if (info.accepts(Attr::kOffset)) parts.push_back("offset=" + std::to_string(n.attrs.offset));
   if (info.accepts(Attr::kClasses)) parts.push_back("classes=" + std::to_string(n.attrs.classes));
   if (info.accepts(Attr::kInit)) parts.push_back("init=" + std::string(init_kind_name(n.attrs.init.kind)));
   if (info.accepts(Attr::kLr)) parts.push_back("lr=" + format_number(n.attrs.lr));
@@ -92,7 +93,7 @@ std::string attribute_line(const Node& n) {
 }
 
 constexpr std::array kAllKinds = {DotKind::param,        DotKind::data,  DotKind::forward, DotKind::backward,
-                                  DotKind::gradient_sum, DotKind::fused, DotKind::update};
+                                  DotKind::gradient_sum, DotKind::fused, DotKind::update, DotKind::collective};
 
 // Node ids, not names, identify nodes in the DOT text, so a name never has
 // to be a valid DOT identifier.
@@ -162,6 +163,7 @@ void check_option_ids(const Graph& g, const DotOptions& opts) {
 }  // namespace
 
 DotKind dot_kind(const Node& node) {
+  if (node.info().category == Category::collective) return DotKind::collective;
   if (node.role == Role::update || node.info().category == Category::update) return DotKind::update;
   if (node.op == OpKind::add_n) return DotKind::gradient_sum;
   if (node.info().category == Category::fused) return DotKind::fused;
@@ -180,6 +182,7 @@ std::string_view dot_kind_label(DotKind kind) {
     case DotKind::gradient_sum: return "gradient sum (add_n)";
     case DotKind::fused: return "fused";
     case DotKind::update: return "optimizer update";
+    case DotKind::collective: return "allreduce over ranks";
   }
   return "?";
 }
@@ -193,6 +196,7 @@ std::string_view dot_kind_colour(DotKind kind) {
     case DotKind::gradient_sum: return "#f9cb9c";
     case DotKind::fused: return "#b6d7a8";
     case DotKind::update: return "#d9c3e9";
+    case DotKind::collective: return "#76d7c4";
   }
   return "#ffffff";
 }

@@ -22,10 +22,10 @@ struct DotOptions {
 
 // The kinds a picture tells apart by colour, defined for every stage so a
 // picture of any stage uses the same palette.
-enum class DotKind { param, data, forward, backward, gradient_sum, fused, update };
+enum class DotKind { param, data, forward, backward, gradient_sum, fused, update, collective };
 
-// The kind a node is drawn as. Decided in this order: the update role or an
-// optimizer-update op, an `add_n` (a gradient sum), a fused op, the backward
+// The kind a node is drawn as. Decided in this order: a data-parallel
+// reduction (allreduce_*), the update role or an optimizer-update op, an `add_n` (a gradient sum), a fused op, the backward
 // role, a param, another leaf (input, labels, constant), otherwise forward.
 DotKind dot_kind(const Node& node);
 // "param", "input / labels / constant", "forward", ... as in the legend.

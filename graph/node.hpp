@@ -51,6 +51,7 @@ struct Attrs {
   double eps = 1e-8;
   double weight_decay = 0.0;
   int index = 1;               // get_output: output 0 is the node itself, so 1 and up
+  std::int64_t offset = 0;     // allreduce_slice: its first element in the operand
 
   friend bool operator==(const Attrs&, const Attrs&) = default;
 };

@@ -36,6 +36,7 @@ std::string_view category_name(Category c) {
     case Category::gradient: return "gradient";
     case Category::update: return "update";
     case Category::projection: return "projection";
+    case Category::collective: return "collective";
   }
   return "?";
 }

@@ -28,12 +28,14 @@ enum : std::uint32_t {
   kEps = 1u << 12,
   kWeightDecay = 1u << 13,
   kIndex = 1u << 14,      // get_output: which output of its operand
+  kOffset = 1u << 15,     // allreduce_slice: the first element it reads
 };
 }  // namespace Attr
 
 enum class Category {
   leaf, elementwise, reduction, linalg, classification, regularisation, fused, gradient, update,
   projection,  // get_output: names output k >= 1 of a multi-output node
+  collective,  // the data-parallel gradient reduction (passes/allreduce.hpp)
 };
 
 inline constexpr int kVariadic = -1;

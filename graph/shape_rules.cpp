@@ -252,6 +252,32 @@ TensorType matmul_update(std::span<const TensorType> in, const Attrs& attrs, con
   return in[0];
 }
 
+TensorType allreduce_start(std::span<const TensorType> in, const Attrs&, const TensorType&) {
+  if (in.size() > kMaxAllreduceOperands)
+    throw Error("expected at most " + std::to_string(kMaxAllreduceOperands) + " gradients in one bucket, found " +
+                std::to_string(in.size()));
+  require_float(in[0], "the gradient");
+  if (in.size() == 1) return in[0];
+  std::int64_t total = 0;
+  for (std::size_t k = 0; k < in.size(); ++k) {
+    if (in[k].dtype != in[0].dtype)
+      throw Error("expected every gradient to be " + std::string(dtype_name(in[0].dtype)) + ", found " +
+                  std::string(dtype_name(in[k].dtype)) + " at input " + std::to_string(k));
+    total += in[k].shape.numel();
+  }
+  return {Shape{total}, in[0].dtype};
+}
+
+TensorType allreduce_slice(std::span<const TensorType> in, const Attrs& attrs, const TensorType& self) {
+  require_float(in[0], "the reduced bucket");
+  require_positive(self.shape);
+  const std::int64_t available = in[0].shape.numel();
+  if (attrs.offset < 0 || attrs.offset + self.shape.numel() > available)
+    throw Error("expected " + std::to_string(self.shape.numel()) + " elements from offset " +
+                std::to_string(attrs.offset) + " to lie within the bucket's " + std::to_string(available));
+  return {self.shape, in[0].dtype};
+}
+
 TensorType get_output(std::span<const TensorType> in, const Attrs& attrs, const TensorType&) {
   if (in.size() < 2) throw Error("expected an input with several outputs, found one with a single output");
   if (attrs.index < 1 || static_cast<std::size_t>(attrs.index) >= in.size())

@@ -32,6 +32,8 @@ KILN_SHAPE_RULE(same_as_first)
 KILN_SHAPE_RULE(step_count)
 KILN_SHAPE_RULE(adam_update)
 KILN_SHAPE_RULE(matmul_update)
+KILN_SHAPE_RULE(allreduce_start)
+KILN_SHAPE_RULE(allreduce_slice)
 // get_output is the one rule that sees more than its operand: `in` holds
 // every output of the multi-output node it reads (Graph supplies them), and
 // it yields in[attrs.index].
@@ -42,6 +44,9 @@ KILN_SHAPE_RULE(get_output)
 // by the op's rule, which yields output 0); empty for single-output ops. A
 // multi-output op is listed here and nowhere else in graph/.
 std::vector<TensorType> extra_outputs(OpKind op, std::span<const TensorType> in, const Attrs& attrs);
+
+// The most gradients one allreduce_start packs (a kernel call's operand limit).
+inline constexpr std::size_t kMaxAllreduceOperands = 4;
 
 // Normalises a possibly negative axis against `rank`; throws when out of range.
 int normalize_axis(int axis, std::size_t rank);

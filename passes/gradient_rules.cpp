@@ -106,6 +106,12 @@ constexpr GradRule step_count = nullptr;
 constexpr GradRule adam_update = nullptr;
 constexpr GradRule sgd_matmul_update = nullptr;
 
+// The data-parallel reduction comes after the optimizer update (passes/
+// allreduce.hpp) and is never differentiated.
+constexpr GradRule allreduce_start = nullptr;
+constexpr GradRule allreduce_wait = nullptr;
+constexpr GradRule allreduce_slice = nullptr;
+
 void add(GradContext& c) {
   if (c.needs(0)) c.contribute(0, c.dy());
   if (c.needs(1)) contribute_reduced(c, 1, c.dy());

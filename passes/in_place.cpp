@@ -31,6 +31,11 @@ InPlace in_place_rule(OpKind op) {
       return InPlace::operands_of_output_type;
     case OpKind::add_n:
       return InPlace::first_operand;
+    // A single gradient is summed over the ranks in its own buffer; a
+    // bucket's packed buffer has another shape, so the shape check refuses.
+    case OpKind::allreduce_start:
+    case OpKind::allreduce_wait:
+      return InPlace::first_operand;
     default:
       return InPlace::never;
   }

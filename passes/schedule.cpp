@@ -53,6 +53,10 @@ std::optional<std::string> schedule_violation(const Graph& g, const std::vector<
         return "schedule: " + describe(g, v) + " runs at step " + std::to_string(pos[v]) + ", before its operand " +
                describe(g, u) + " at step " + std::to_string(pos[u]);
     }
+    if (auto loss = g.loss(); loss && g[v].op == OpKind::allreduce_start && pos[*loss] > pos[v])
+      return "schedule: " + describe(g, v) + " at step " + std::to_string(pos[v]) + " runs before the loss " +
+             describe(g, *loss) + " at step " + std::to_string(pos[*loss]) +
+             " (every rank must reach the loss check before a reduction starts)";
     if (!overwritten_persistent(g, v)) continue;
     for (NodeId r : readers_before_overwrite(g, v))
       if (pos[r] > pos[v])
@@ -101,7 +105,9 @@ Problem make_problem(const Graph& g, const ScheduleOptions& options) {
     // nothing in the data makes an update wait for the loss. The Plan checks
     // the loss before the first overwrite (and stops on NaN/Inf), which needs
     // the loss scheduled first.
-    if (loss && p.needed[*loss] && *loss != v && overwritten_persistent(g, v) &&
+    // A reduction starts after the loss: a rank that stops on a non-finite
+    // loss then leaves no reduction half-started for the others to wait on.
+    if (loss && p.needed[*loss] && *loss != v && (overwritten_persistent(g, v) || g[v].op == OpKind::allreduce_start) &&
         std::find(p.preds[v].begin(), p.preds[v].end(), *loss) == p.preds[v].end())
       p.preds[v].push_back(*loss);
     for (NodeId u : p.preds[v]) p.succs[u].push_back(v);
@@ -216,6 +222,59 @@ std::vector<NodeId> memory_greedy_order(const Graph& g, const Problem& p, Prefer
   return order;
 }
 
+bool is_collective(const Graph& g, NodeId v) { return g[v].info().category == Category::collective; }
+
+// Communication overlaps computation only if each reduction starts as soon as
+// its gradients (and the loss) are written and is waited for only when its
+// result is first read. The memory-driven orders above know nothing of that,
+// so the chosen order is rewritten: every other node keeps its place, each
+// allreduce_start moves up to right after its last predecessor, each
+// allreduce_wait and allreduce_slice down to right before its first reader
+// (or to the end when nothing reads it). Returns `order` unchanged when the
+// result would not be a valid schedule.
+std::vector<NodeId> place_collectives(const Graph& g, const Problem& p, const std::vector<NodeId>& order) {
+  const std::size_t n = g.size();
+  std::vector<NodeId> starts;
+  std::vector<int> pending(n, 0);
+  for (NodeId v : order)
+    if (g[v].op == OpKind::allreduce_start) {
+      starts.push_back(v);
+      pending[v] = static_cast<int>(p.preds[v].size());
+    }
+  if (starts.empty()) return order;
+  std::vector<bool> emitted(n, false);
+  std::vector<NodeId> out;
+  out.reserve(order.size());
+  auto emit = [&](NodeId v) {
+    emitted[v] = true;
+    out.push_back(v);
+  };
+  // Starts whose predecessors have all run, in the order they became ready.
+  auto emit_ready_starts = [&](NodeId just_ran) {
+    for (NodeId s : p.succs[just_ran])
+      if (g[s].op == OpKind::allreduce_start && !emitted[s] && --pending[s] == 0) emit(s);
+  };
+  // Emits the collective chain `v` needs (a slice needs its wait, a wait its
+  // start), operands first.
+  auto emit_chain = [&](auto&& self, NodeId v) -> void {
+    if (emitted[v]) return;
+    for (NodeId u : p.preds[v])
+      if (is_collective(g, u)) self(self, u);
+    emit(v);
+  };
+  for (NodeId v : order) {
+    if (is_collective(g, v)) continue;
+    for (NodeId u : p.preds[v])
+      if (is_collective(g, u)) emit_chain(emit_chain, u);
+    emit(v);
+    emit_ready_starts(v);
+  }
+  for (NodeId v : order)
+    if (!emitted[v]) emit_chain(emit_chain, v);
+  if (out.size() != order.size() || schedule_violation(g, out)) return order;
+  return out;
+}
+
 }  // namespace
 
 std::vector<bool> needed_nodes(const Graph& g, const ScheduleOptions& options) {
@@ -280,6 +339,10 @@ ScheduleReport schedule_with_report(const Graph& g, const ScheduleOptions& optio
     }
   }
   if (!have) throw Error("schedule: internal error: no candidate order is a valid schedule");
+  if (std::vector<NodeId> placed = place_collectives(g, p, report.order); placed != report.order) {
+    report.order = std::move(placed);
+    report.peak_bytes = peak_live_bytes(g, report.order, live);
+  }
   verify_schedule(g, report.order);
   return report;
 }

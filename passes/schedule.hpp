@@ -45,6 +45,10 @@ struct ScheduleReport {
 // creation order. An update node that overwrites a param runs after every
 // other reader of that param, and after the loss (so the Plan can check the
 // loss for NaN/Inf before any param is overwritten).
+// Data-parallel reductions (passes/allreduce.hpp) also start after the loss;
+// once an order is chosen, each allreduce_start moves up to right after its
+// gradients, and each allreduce_wait / allreduce_slice down to right before
+// its first reader, so communication overlaps the rest of the backward pass.
 std::vector<NodeId> schedule(const Graph& g, const ScheduleOptions& options = {});
 ScheduleReport schedule_with_report(const Graph& g, const ScheduleOptions& options = {});
 

@@ -7,6 +7,7 @@
 
 #include "graph/error.hpp"
 #include "graph/verify.hpp"
+#include "passes/allreduce.hpp"
 #include "passes/fuse_update.hpp"
 #include "passes/liveness.hpp"
 #include "passes/schedule.hpp"
@@ -49,6 +50,22 @@ Graph with_optimizer(const Graph& g, const PlanOptions& options, std::vector<Pas
   return out;
 }
 
+// With N > 1 ranks every gradient is averaged over them before its update
+// (passes/allreduce.hpp); before fuse_update, which then leaves those
+// gradients unfolded.
+Graph with_allreduce(const Graph& g, const PlanOptions& options, std::vector<PassStats>& stats, bool verify_each) {
+  PassStats s;
+  s.pass = "allreduce";
+  AllreduceOptions o;
+  o.ranks = options.communicator->size();
+  o.bucket_below_bytes = options.allreduce_bucket_below_bytes;
+  o.bucket_bytes = options.allreduce_bucket_bytes;
+  Graph out = insert_allreduce(g, s, o);
+  stats.push_back(std::move(s));
+  if (verify_each) verify_after(out, "allreduce");
+  return out;
+}
+
 // Folds each SGD weight-gradient GEMM into its update (passes/fuse_update.hpp).
 // After the optimizer, since it fuses across the gradient and the update.
 Graph with_fused_updates(const Graph& g, const PlanOptions& options, std::vector<PassStats>& stats,
@@ -81,8 +98,10 @@ Plan compile(const Graph& g, const PlanOptions& options, std::shared_ptr<ParamSt
   CompiledGraph compiled = run_pipeline(g, options.compile);
   Graph graph = std::move(compiled.graph);
   std::vector<PassStats> stats = std::move(compiled.stats);
+  if (options.optimizer) graph = with_optimizer(graph, options, stats, verify_each);
+  if (options.communicator && options.communicator->size() > 1 && options.compile.differentiate)
+    graph = with_allreduce(graph, options, stats, verify_each);
   if (options.optimizer) {
-    graph = with_optimizer(graph, options, stats, verify_each);
     // Not when checking numerics: each node's output is checked after it runs,
     // and a weight gradient folded into its update would be seen only once
     // it had been written into the param.
@@ -125,7 +144,7 @@ Plan compile(const Graph& g, const PlanOptions& options, std::shared_ptr<ParamSt
   // The Plan checks the memory plan itself (verify_memory_plan) whatever the
   // options say: a wrong offset would corrupt memory silently.
   Plan plan(std::move(graph), std::move(report.order), std::move(memory), std::move(stats), std::move(params),
-            options.seed);
+            options.seed, options.communicator);
   plan.set_check_numerics(options.check_numerics);
   plan.set_stop_on_non_finite_loss(options.stop_on_non_finite_loss);
   return plan;

@@ -10,6 +10,15 @@ namespace kiln {
 namespace gemm {
 class Prepared;
 }
+class Communicator;
+
+// The allreduce kernels' link to the plan's communicator: an allreduce_start
+// and its allreduce_wait share one slot, owned by the plan, in which the
+// start leaves the request the wait completes.
+struct CollectiveSlot {
+  Communicator* comm = nullptr;
+  int request = -1;
+};
 
 // Operands one kernel call reads. Every op has at most 3 operands except
 // add_n, which has any number: bind_kernel() splits an add_n with more than
@@ -40,6 +49,9 @@ struct KernelCall {
   // of the call (a plan's call list) does.
   const gemm::Prepared* gemm = nullptr;
   std::shared_ptr<const gemm::Prepared> gemm_owner;
+  // allreduce_start, allreduce_wait: set by the plan that binds them
+  // (Plan::State::bind_calls); nullptr elsewhere.
+  CollectiveSlot* collective = nullptr;
 };
 
 using Kernel = void (*)(const KernelCall&);

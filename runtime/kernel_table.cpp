@@ -6,6 +6,7 @@
 #include "runtime/gemm/plan_gemms.hpp"
 #include "runtime/kernels.hpp"
 #include "runtime/kernels/kernel_list.hpp"
+#include "graph/shape_rules.hpp"
 
 namespace kiln {
 namespace {
@@ -54,6 +55,9 @@ void prepare_gemm(OpKind op, KernelCall& c) {
 }
 
 }  // namespace
+
+static_assert(shape_rules::kMaxAllreduceOperands <= static_cast<std::size_t>(kMaxKernelInputs),
+              "an allreduce_start's operands must fit one kernel call");
 
 Kernel kernel_for(OpKind op) { return kKernels[static_cast<std::size_t>(op)]; }
 
@@ -128,6 +132,12 @@ bool kernel_allows_in_place(OpKind op, int operand) {
     // Rewrites a row as softmax before subtracting the targets, so only the
     // logits may share its buffer.
     case OpKind::softmax_cross_entropy_grad:
+      return operand == 0;
+    // One gradient is summed over the ranks in its own buffer; a bucket
+    // (several operands) packs them into its output, in place on the first
+    // only when the others are empty.
+    case OpKind::allreduce_start:
+    case OpKind::allreduce_wait:
       return operand == 0;
     default:
       return false;

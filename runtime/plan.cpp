@@ -170,11 +170,18 @@ struct Plan::State {
   bool check_numerics = false;
   bool stop_on_non_finite_loss = true;
   std::size_t steps_run = 0;
+  std::shared_ptr<Communicator> comm;
+  // One per allreduce_start, shared with its allreduce_wait; a fixed array,
+  // so the calls' pointers into it stay valid.
+  std::unique_ptr<CollectiveSlot[]> collectives;
 
   void init_params(std::uint64_t seed);
   void init_constants();
   void resolve_storage();
   void bind_calls();
+  void link_collectives();
+  // Averages the loss just computed over the ranks (a no-op on one rank).
+  void reduce_loss() const;
   void collect_fed();
   void locate_loss();
   // Runs node_calls[first, last) checking each output; stops at the first
@@ -292,6 +299,41 @@ void Plan::State::bind_calls() {
   }
 }
 
+// Each allreduce_start gets a slot; its allreduce_wait reads the same one.
+void Plan::State::link_collectives() {
+  std::size_t starts = 0;
+  for (NodeId id : order) starts += graph[id].op == OpKind::allreduce_start;
+  if (starts == 0) return;
+  collectives = std::make_unique<CollectiveSlot[]>(starts);
+  std::vector<CollectiveSlot*> slot_of(graph.size(), nullptr);
+  std::size_t next = 0;
+  for (const NodeCalls& nc : node_calls) {
+    const Node& node = graph[nc.node];
+    CollectiveSlot* slot = nullptr;
+    if (node.op == OpKind::allreduce_start) {
+      slot = slot_of[nc.node] = &collectives[next++];
+      slot->comm = comm.get();
+    } else if (node.op == OpKind::allreduce_wait) {
+      NodeId start = graph.inputs(nc.node)[0];
+      if (graph[start].op != OpKind::allreduce_start)
+        throw Error(describe(graph, nc.node) + ": waits for " + describe(graph, start) +
+                    ", expected an allreduce_start");
+      slot = slot_of[start];
+    }
+    for (std::size_t c = nc.begin; c < nc.end; ++c) calls[c].call.collective = slot;
+  }
+}
+
+void Plan::State::reduce_loss() const {
+  if (!comm || comm->size() == 1 || !loss) return;
+  // The loss buffer is the plan's own arena; nothing reads it after this.
+  void* l = const_cast<void*>(loss);
+  comm->allreduce_sum(l, 1, loss_dtype);
+  const double mean = 1.0 / comm->size();
+  if (loss_dtype == DType::f64) *static_cast<double*>(l) *= mean;
+  else *static_cast<float*>(l) *= static_cast<float>(mean);
+}
+
 // step() checks the loss between two runs of the call list; that guards the
 // params only if no update overwrites one before the loss is computed, which
 // the schedule promises (verify_schedule) and this re-checks for plans built
@@ -402,9 +444,10 @@ NodeId Plan::State::lookup(std::string_view name) const {
 }
 
 Plan::Plan(Graph graph, std::vector<NodeId> order, MemoryPlan memory, std::vector<PassStats> stats,
-           std::shared_ptr<ParamStore> params, std::uint64_t seed)
+           std::shared_ptr<ParamStore> params, std::uint64_t seed, std::shared_ptr<Communicator> communicator)
     : s_(std::make_unique<State>()) {
   State& s = *s_;
+  s.comm = std::move(communicator);
   s.graph = std::move(graph);
   s.order = std::move(order);
   s.memory = std::move(memory);
@@ -418,6 +461,7 @@ Plan::Plan(Graph graph, std::vector<NodeId> order, MemoryPlan memory, std::vecto
   s.arena = allocate_arena(s.memory.arena_bytes);
   s.resolve_storage();
   s.bind_calls();
+  s.link_collectives();
   s.collect_fed();
   s.locate_loss();
 }
@@ -470,14 +514,19 @@ void Plan::run() {
   const std::size_t step_number = ++s.steps_run;
   if (s.check_numerics) {
     Range before;
-    if (std::size_t bad = s.run_checked(0, s.node_calls.size(), before); bad != SIZE_MAX)
-      throw Error(s.non_finite_message(s.node_calls[bad], before, step_number));
+    std::size_t bad = s.run_checked(0, s.loss_node_calls_end, before);
+    if (bad == SIZE_MAX) {
+      s.reduce_loss();
+      bad = s.run_checked(s.loss_node_calls_end, s.node_calls.size(), before);
+    }
+    if (bad != SIZE_MAX) throw Error(s.non_finite_message(s.node_calls[bad], before, step_number));
     return;
   }
   const BoundKernel* k = s.calls.data();
   const BoundKernel* const loss_end = k + s.loss_calls_end;
   const BoundKernel* const end = k + s.calls.size();
   for (; k != loss_end; ++k) k->kernel(k->call);
+  s.reduce_loss();
   if (s.loss && !std::isfinite(element(s.loss, s.loss_dtype, 0)) && s.stop_on_non_finite_loss)
     s.throw_non_finite_loss(step_number);
   for (; k != end; ++k) k->kernel(k->call);
@@ -558,5 +607,6 @@ void Plan::set_check_numerics(bool on) { s_->check_numerics = on; }
 bool Plan::check_numerics() const { return s_->check_numerics; }
 void Plan::set_stop_on_non_finite_loss(bool on) { s_->stop_on_non_finite_loss = on; }
 std::size_t Plan::steps_run() const { return s_->steps_run; }
+const std::shared_ptr<Communicator>& Plan::communicator() const { return s_->comm; }
 
 }  // namespace kiln

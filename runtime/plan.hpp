@@ -14,6 +14,7 @@
 #include "passes/memory_plan.hpp"
 #include "passes/optimizer.hpp"
 #include "passes/pipeline.hpp"
+#include "runtime/comm/communicator.hpp"
 #include "runtime/params.hpp"
 #include "runtime/plan_memory.hpp"
 #include "runtime/tensor.hpp"
@@ -44,6 +45,23 @@ struct PlanOptions {
   // compare NaN propagation with the reference Executor switch it off;
   // training should not.
   bool stop_on_non_finite_loss = true;
+  // Data-parallel training: the ranks this plan runs on, one plan per rank
+  // (runtime/comm/communicator.hpp: mpi_world() under mpirun,
+  // thread_communicators() for threads of one process). Null or size 1: the
+  // one-process plan, unchanged. With N > 1 ranks each rank feeds its own
+  // rows (batch/N of them: the graph's batch dimension is the per-rank one)
+  // and the pipeline gains passes/allreduce.hpp's reductions: every gradient
+  // becomes the mean over the ranks before its update, so the update equals
+  // the one-process update on the global batch, and step() returns the mean
+  // of the ranks' losses (the global batch's loss). Every rank must compile
+  // the same graph with the same options and call step() in lockstep; start
+  // from the same params with broadcast_params() (runtime/comm/
+  // broadcast_params.hpp).
+  std::shared_ptr<Communicator> communicator;
+  // passes/allreduce.hpp's bucketing thresholds, used when communicator has
+  // more than one rank.
+  std::size_t allreduce_bucket_below_bytes = 64 * 1024;
+  std::size_t allreduce_bucket_bytes = 256 * 1024;
 };
 
 // Thrown by Plan::step()/run() when the loss comes out NaN or infinite. The
@@ -115,8 +133,11 @@ class Plan {
   // the node for an invalid plan, a param of another type in a shared store,
   // or a node that would overwrite a param with a kernel that cannot run in
   // place.
+  // `communicator` is what the graph's allreduce nodes reduce over (null:
+  // they act as on one rank) and what step() averages the loss over.
   Plan(Graph graph, std::vector<NodeId> order, MemoryPlan memory, std::vector<PassStats> stats,
-       std::shared_ptr<ParamStore> params = nullptr, std::uint64_t seed = 0);
+       std::shared_ptr<ParamStore> params = nullptr, std::uint64_t seed = 0,
+       std::shared_ptr<Communicator> communicator = nullptr);
   Plan(Plan&&) noexcept;
   Plan& operator=(Plan&&) noexcept;
   ~Plan();
@@ -148,7 +169,8 @@ class Plan {
   // the loss is NaN or infinite; and with check_numerics on, kiln::Error at
   // the first node whose output holds a NaN or an infinity.
   void run();
-  // run() and return the loss, computed before the updates. Throws
+  // run() and return the loss, computed before the updates (with a
+  // communicator of N > 1 ranks: the mean of the ranks' losses). Throws
   // kiln::Error when the graph has no loss.
   double step();
   // feed() each pair, then step().
@@ -192,6 +214,8 @@ class Plan {
   void set_stop_on_non_finite_loss(bool on);
   // How many times run() has started.
   std::size_t steps_run() const;
+  // PlanOptions::communicator (null when none was given).
+  const std::shared_ptr<Communicator>& communicator() const;
 
  private:
   void* fed_slot(std::string_view name, DType dtype);

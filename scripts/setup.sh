@@ -12,7 +12,9 @@ build_packages=(cmake g++ make pkg-config libboost-graph-dev catch2 libbenchmark
                 libcli11-dev nlohmann-json3-dev graphviz python3 python3-numpy zlib1g-dev
                 libxsmm-dev libdnnl-dev pybind11-dev python3-pybind11 python3-dev python3-pytest)
 case "$job" in
-  test) packages=("${build_packages[@]}") ;;
+  # OpenMPI: data-parallel training over MPI and its mpirun tests (kiln
+  # builds and its other tests pass without it)
+  test) packages=("${build_packages[@]}" libopenmpi-dev openmpi-bin) ;;
   demo) packages=("${build_packages[@]}" dataset-fashion-mnist) ;;  # what `kiln train mlp` reads
   # PyTorch is the peer kiln is timed against, on Fashion-MNIST among others
   bench) packages=("${build_packages[@]}" python3-torch dataset-fashion-mnist) ;;

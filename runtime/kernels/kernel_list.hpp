@@ -63,4 +63,9 @@ void step_count(const KernelCall&);
 void adam_update(const KernelCall&);
 void sgd_matmul_update(const KernelCall&);
 
+// collective.cpp (data-parallel reduction through CollectiveSlot)
+void allreduce_start(const KernelCall&);
+void allreduce_wait(const KernelCall&);
+void allreduce_slice(const KernelCall&);
+
 }  // namespace kiln::kernels

@@ -209,6 +209,23 @@ std::optional<Graph> graph_using(OpKind op) {
       graph.add(op, {w.id(), x.id(), dy.id()}, h, "update", Role::update);
       return graph;
     }
+    case OpKind::allreduce_start:
+    case OpKind::allreduce_wait:
+    case OpKind::allreduce_slice: {
+      // One gradient reduced alone, and a bucket of two read back in slices.
+      NodeId one = graph.add(OpKind::allreduce_start, {x.id()}, {}, "x/allreduce_start", Role::backward);
+      Attrs mean;
+      mean.factor = 0.25;
+      graph.add(OpKind::allreduce_wait, {one}, mean, "x/allreduced", Role::backward);
+      NodeId bucket = graph.add(OpKind::allreduce_start, {v.id(), onehot.id()}, {}, "bucket/start", Role::backward);
+      NodeId wait = graph.add(OpKind::allreduce_wait, {bucket}, mean, "bucket/wait", Role::backward);
+      Attrs first, second;
+      second.offset = 3;
+      graph.add_explicit(OpKind::allreduce_slice, {wait}, Shape{3}, DType::f32, first, "v/allreduced", Role::backward);
+      graph.add_explicit(OpKind::allreduce_slice, {wait}, Shape{4, 3}, DType::f32, second, "onehot/allreduced",
+                         Role::backward);
+      return graph;
+    }
   }
   return std::nullopt;
 }

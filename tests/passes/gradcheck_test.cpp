@@ -205,11 +205,12 @@ TEST_CASE("every op with a gradient rule has gradient-check cases", "[gradcheck]
       // Made after autodiff, with its own gradient as an output: checked below.
       CHECK(op_info(op).category == Category::fused);
     } else {
-      // Ops without a rule are leaves, backward helpers, updates or the
-      // get_output projection; a new forward op must come with a rule.
+      // Ops without a rule are leaves, backward helpers, updates, the
+      // get_output projection or the data-parallel reduction; a new forward
+      // op must come with a rule.
       Category c = op_info(op).category;
       CHECK((c == Category::leaf || c == Category::gradient || c == Category::update ||
-             c == Category::projection));
+             c == Category::projection || c == Category::collective));
       CHECK(cases.count(op) == 0);
     }
   }
