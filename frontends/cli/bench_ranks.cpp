@@ -75,15 +75,22 @@ void run_ranks_bench(const RanksBench& bench, const std::shared_ptr<Communicator
   feed_every_input(alone);
   feed_every_input(parallel);
 
-  for (int i = 0; i < bench.warmup; ++i) parallel.step();
-  timed->reset();
-  const Spread step = time_together(*world, 0, bench.steps, [&parallel] { parallel.step(); });
   // Per step: waiting for the gradient sums (what the backward pass did not
-  // hide), starting them, and the loss's blocking sum.
-  const TimedCommunicator::Times in_step = timed->times();
-  const double waiting = in_step.wait_seconds / bench.steps, starting = in_step.start_seconds / bench.steps,
-               blocking = in_step.blocking_seconds / bench.steps;
-  const std::size_t step_bytes = in_step.bytes_reduced / static_cast<std::size_t>(bench.steps);
+  // hide), starting them, and the loss's blocking sum; medians, like the
+  // step's, so that a rank descheduled now and then does not swamp them.
+  std::vector<double> waits, starts, blockings;
+  TimedCommunicator::Times in_step;
+  const Spread step = time_together(*world, bench.warmup, bench.steps, [&] {
+    timed->reset();
+    parallel.step();
+    in_step = timed->times();
+    waits.push_back(in_step.wait_seconds);
+    starts.push_back(in_step.start_seconds);
+    blockings.push_back(in_step.blocking_seconds);
+  });
+  const double waiting = spread_of(waits).median, starting = spread_of(starts).median,
+               blocking = spread_of(blockings).median;
+  const std::size_t step_bytes = in_step.bytes_reduced;
   const Spread compute = time_together(*world, bench.warmup, bench.steps, [&alone] { alone.step(); });
   std::vector<Tensor> gradients = gradient_buffers(graph);
   std::size_t bytes = 0;
@@ -118,7 +125,7 @@ void run_ranks_bench(const RanksBench& bench, const std::shared_ptr<Communicator
     out["in_step"] = {{"wait_us", waiting * 1e6},
                       {"start_us", starting * 1e6},
                       {"blocking_us", blocking * 1e6},
-                      {"reductions", in_step.starts / static_cast<std::size_t>(bench.steps)},
+                      {"reductions", in_step.starts},
                       {"bytes", step_bytes}};
     std::cout << out.dump(2) << "\n";
     return;
@@ -136,9 +143,9 @@ void run_ranks_bench(const RanksBench& bench, const std::shared_ptr<Communicator
   os << line;
   os << "compute      median " << with_unit(compute.median) << ": the same " << per_rank
      << "-row step without gradient sums, every rank at once\n";
-  os << "in the step  " << with_unit(waiting) << " waiting for " << in_step.starts / static_cast<std::size_t>(bench.steps)
-     << " gradient sums (" << bytes_text(step_bytes) << " a step with the loss), " << with_unit(starting)
-     << " starting them, " << with_unit(blocking) << " in the loss's sum (means over the timed steps, rank 0)\n";
+  os << "in the step  median " << with_unit(waiting) << " waiting for its " << in_step.starts << " gradient sums ("
+     << bytes_text(step_bytes) << " with the loss), " << with_unit(starting) << " starting them, "
+     << with_unit(blocking) << " in the loss's sum (rank 0)\n";
   os << "allreduce    median " << with_unit(sums.median) << ": the " << gradients.size() << " gradients ("
      << bytes_text(bytes) << ") summed alone, one blocking call each\n";
   os << "             median " << with_unit(small.median) << ": one 16 B sum (kiln train's stop flag, once a step)\n";
