@@ -22,9 +22,20 @@ if(KILN_MPI_FOUND AND MPIEXEC_EXECUTABLE)
     list(APPEND _kiln_mpi_env OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversubscribe=1
          OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)
   endif()
+  if(CMAKE_CXX_FLAGS MATCHES "-fsanitize=")
+    # make test-sanitize: the test runs under ASan and UBSan like every
+    # other, but without LeakSanitizer. OpenMPI 4.1 leaves memory unfreed at
+    # MPI_Finalize (e.g. a persistent in-place allreduce's buffer in libnbc),
+    # mostly in components it dlcloses, so the leak reports cannot name their
+    # frames and no suppressions file can match them. kiln's own code is
+    # leak-checked by every other test, the data-parallel plans included
+    # (kiln_tests [data_parallel], thread communicator).
+    list(APPEND _kiln_mpi_env
+         "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1")
+  endif()
   add_test(NAME mpi_2_ranks_train_as_1_process
            COMMAND ${MPIEXEC_EXECUTABLE} ${_kiln_mpirun_args} $<TARGET_FILE:kiln_mpi_check>)
-  set_tests_properties(mpi_2_ranks_train_as_1_process PROPERTIES ENVIRONMENT "${_kiln_mpi_env}" TIMEOUT 120)
+  set_tests_properties(mpi_2_ranks_train_as_1_process PROPERTIES ENVIRONMENT "${_kiln_mpi_env}" TIMEOUT 300)
 endif()
 
 # The measuring tool behind the scaling notes' figures (run by hand).
