@@ -533,7 +533,9 @@ void add_train_command(CLI::App& app) {
       ->type_name("SPEC");
   cmd->add_option("--val-split", args->val_split, "hold out the last N training rows for validation")->type_name("N");
   cmd->add_option("--epochs", args->epochs, "epochs to run (after a --load: more epochs)")->type_name("N");
-  cmd->add_option("--batch", args->batch, "rows per step, or 'full' for the whole training set")->type_name("N|full");
+  cmd->add_option("--batch", args->batch,
+                  "rows per step, or 'full' for the whole training set (under mpirun: of all the ranks together)")
+      ->type_name("N|full");
   cmd->add_option("--lr", args->lr, "learning rate")->type_name("RATE");
   cmd->add_option("--optimizer", args->optimizer, "sgd, momentum or adam")->type_name("NAME");
   cmd->add_option("--momentum", args->momentum, "momentum (v = m*v + g; p -= lr*v)")->type_name("M");
@@ -579,11 +581,14 @@ void add_train_command(CLI::App& app) {
       "Defaults per model reproduce the classic examples: logreg (digits, 301 full-batch epochs, lr 0.01),\n"
       "mlp (fashion-mnist, 25 epochs, batch 32, lr 0.1, 1/255), spiral-net (10000 full-batch steps, lr 1.0),\n"
       "moons-net (1000 full-batch steps, momentum 0.99, lr 0.01). Epochs are numbered from 0.\n"
-      "SIGINT/SIGTERM finish the current step, save (with --save) and exit 130/143.\n\n"
+      "SIGINT/SIGTERM finish the current step, save (with --save) and exit 130/143.\n"
+      "Started by mpirun -np N, it trains data-parallel: each rank takes 1/N of every batch, rank 0 alone\n"
+      "prints and writes files, and the checkpoint is the one a single process writes (docs/training.md).\n\n"
       "Examples:\n"
       "  kiln train\n"
       "  kiln train spiral-net --log spiral.csv --plot spiral.svg\n"
-      "  kiln train mlp --epochs 2 --save mlp.safetensors && kiln train mlp --load mlp.safetensors --epochs 2");
+      "  kiln train mlp --epochs 2 --save mlp.safetensors && kiln train mlp --load mlp.safetensors --epochs 2\n"
+      "  mpirun -np 2 kiln train mlp --batch 64 --threads 1 --save mlp.safetensors");
   cmd->callback([args] { TrainRun(*args).run(); });
 }
 

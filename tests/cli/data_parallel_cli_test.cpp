@@ -233,6 +233,18 @@ TEST_CASE("mpirun -np 2 kiln train refuses a batch that does not split over the 
   CHECK(dir.entries().empty());
 }
 
+TEST_CASE("mpirun -np 2 kiln train stops every rank at a non-finite loss with one line", "[cli][train][mpi]") {
+  TempDir dir;
+  const auto r = train(2, {"spiral-net", "--lr", "1e30", "--epochs", "20", "--threads", "1", "--save",
+                           (dir / "c").string()}, dir);
+  CHECK(r.exit_code == 2);
+  const std::vector<std::string> mine = kiln_lines(r.err);
+  INFO(r.err);
+  REQUIRE(mine.size() == 1);  // every rank sees it in the same step; rank 0 says so
+  CHECK(mine[0].find("the loss node 'loss'") != std::string::npos);
+  CHECK(mine[0].find("rank") == std::string::npos);
+}
+
 TEST_CASE("a checkpoint written by 2 ranks resumes in 1 process and back to where 1 process goes", "[cli][train][mpi]") {
   TempDir dir;
   auto args = [&](const std::string& save, const std::string& load) {
@@ -335,6 +347,31 @@ TEST_CASE("mpirun -np 2 kiln train interrupted by SIGINT saves a checkpoint that
   REQUIRE(left <= kEpochs);
   REQUIRE(train(2, args(left, "resumed", "interrupted"), dir).exit_code == 0);
   require_close((dir / "reference").string(), (dir / "resumed").string(), 0.0);
+}
+
+TEST_CASE("a rank killed during mpirun -np 2 kiln train ends the other", "[cli][train][mpi]") {
+  TempDir dir;
+  const pid_t mpirun = start_mpirun({"spiral-net", "--batch", "2", "--epochs", "100000", "--threads", "1",
+                                     "--print-every", "1"},
+                                    dir / "out", dir / "err");
+  const std::regex started("epoch +1 +loss");
+  bool running = false;
+  for (int i = 0; i < 6000 && !running; ++i) {
+    running = std::regex_search(read_text(dir / "out"), started);
+    if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  REQUIRE(running);
+  // The ranks are mpirun's children; the last one started is killed.
+  const std::string children =
+      read_text("/proc/" + std::to_string(mpirun) + "/task/" + std::to_string(mpirun) + "/children");
+  std::istringstream ids(children);
+  pid_t rank = 0;
+  for (pid_t id; ids >> id;) rank = id;
+  REQUIRE(rank > 0);
+  ::kill(rank, SIGKILL);
+  const int status = wait_for(mpirun);  // returns only once every rank has ended
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) != 0));
+  CHECK(read_text(dir / "err").find("exited on signal 9") != std::string::npos);
 }
 
 #endif  // KILN_MPIRUN
