@@ -25,8 +25,9 @@ struct DotOptions {
 enum class DotKind { param, data, forward, backward, gradient_sum, fused, update, collective };
 
 // The kind a node is drawn as. Decided in this order: a data-parallel
-// reduction (allreduce_*), the update role or an optimizer-update op, an `add_n` (a gradient sum), a fused op, the backward
-// role, a param, another leaf (input, labels, constant), otherwise forward.
+// reduction (allreduce_*), the update role or an optimizer-update op, an
+// `add_n` (a gradient sum), a fused op, the backward role, a param, another
+// leaf (input, labels, constant), otherwise forward.
 DotKind dot_kind(const Node& node);
 // "param", "input / labels / constant", "forward", ... as in the legend.
 std::string_view dot_kind_label(DotKind kind);

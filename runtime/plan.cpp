@@ -160,7 +160,7 @@ struct Plan::State {
   std::vector<FedSlot> fed;
   std::vector<std::size_t> fed_index;          // by NodeId, into `fed`
   std::vector<LabelsSlot> labels;
-  const void* loss = nullptr;
+  void* loss = nullptr;  // written by the loss kernel, and averaged over the ranks
   DType loss_dtype = DType::f32;
   // Numerics: the calls grouped by node, and where the loss's calls end (the
   // step checks the loss there, before any update has run).
@@ -181,7 +181,7 @@ struct Plan::State {
   void bind_calls();
   void link_collectives();
   // Averages the loss just computed over the ranks (a no-op on one rank).
-  void reduce_loss() const;
+  void reduce_loss();
   void collect_fed();
   void locate_loss();
   // Runs node_calls[first, last) checking each output; stops at the first
@@ -324,14 +324,17 @@ void Plan::State::link_collectives() {
   }
 }
 
-void Plan::State::reduce_loss() const {
+// Right after the loss kernel, before the check and before any reduction of
+// a gradient starts: every rank then sees the same loss, so a non-finite one
+// stops every rank at the same step with nothing in flight. A node reading
+// the loss after this (none in a training graph: the gradients start from a
+// constant seed) sees the mean.
+void Plan::State::reduce_loss() {
   if (!comm || comm->size() == 1 || !loss) return;
-  // The loss buffer is the plan's own arena; nothing reads it after this.
-  void* l = const_cast<void*>(loss);
-  comm->allreduce_sum(l, 1, loss_dtype);
+  comm->allreduce_sum(loss, 1, loss_dtype);
   const double mean = 1.0 / comm->size();
-  if (loss_dtype == DType::f64) *static_cast<double*>(l) *= mean;
-  else *static_cast<float*>(l) *= static_cast<float>(mean);
+  if (loss_dtype == DType::f64) *static_cast<double*>(loss) *= mean;
+  else *static_cast<float*>(loss) *= static_cast<float>(mean);
 }
 
 // step() checks the loss between two runs of the call list; that guards the

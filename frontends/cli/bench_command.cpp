@@ -23,9 +23,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_common.hpp"
+#include "bench_ranks.hpp"
 #include "commands.hpp"
 #include "frontends/json.hpp"
 #include "frontends/models.hpp"
+#include "frontends/train/data_parallel.hpp"
 #include "graph/error.hpp"
 #include "runtime/gemm/choice.hpp"
 #include "runtime/gemm/gemm.hpp"
@@ -37,8 +40,6 @@
 
 namespace kiln::cli {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 struct BenchArgs {
   std::string model;
@@ -55,61 +56,7 @@ struct BenchArgs {
   std::uint64_t seed = 0;
 };
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
-struct Spread {
-  double min = 0, median = 0, max = 0;  // seconds
-};
-
-Spread spread_of(std::vector<double> samples) {
-  std::sort(samples.begin(), samples.end());
-  std::size_t n = samples.size();
-  double median = n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
-  return {samples.front(), median, samples.back()};
-}
-
-// Times `run` `reps` times after `warmup` untimed calls.
-template <class F>
-Spread time_repeatedly(int warmup, int reps, F&& run) {
-  for (int i = 0; i < warmup; ++i) run();
-  std::vector<double> samples(static_cast<std::size_t>(reps));
-  for (double& s : samples) {
-    auto start = Clock::now();
-    run();
-    s = seconds_since(start);
-  }
-  return spread_of(std::move(samples));
-}
-
-// Deterministic values that every op accepts (positive, so `log` and `div`
-// stay finite; small, so a few hundred SGD steps stay far from overflow);
-// class ids in range for labels.
-void fill(void* data, const Node& n) {
-  std::size_t count = static_cast<std::size_t>(n.shape.numel());
-  if (n.dtype == DType::i32) {
-    auto* p = static_cast<std::int32_t*>(data);
-    std::int64_t classes = n.attrs.classes > 0 ? n.attrs.classes : 1;
-    for (std::size_t i = 0; i < count; ++i) p[i] = static_cast<std::int32_t>((i * 7 + 3) % classes);
-  } else if (n.dtype == DType::f64) {
-    auto* p = static_cast<double*>(data);
-    for (std::size_t i = 0; i < count; ++i) p[i] = 0.05 + 0.9 * static_cast<double>((i * 37) % 101) / 101.0;
-  } else {
-    auto* p = static_cast<float*>(data);
-    for (std::size_t i = 0; i < count; ++i) p[i] = 0.05f + 0.9f * static_cast<float>((i * 37) % 101) / 101.0f;
-  }
-}
-
-void feed_every_input(Plan& plan) {
-  const Graph& g = plan.graph();
-  for (NodeId id : plan.order()) {
-    const Node& n = g[id];
-    if (n.op == OpKind::labels) fill(plan.labels_buffer(n.name), n);
-    else if (n.op == OpKind::input && n.dtype == DType::f64) fill(plan.input_buffer<double>(n.name), n);
-    else if (n.op == OpKind::input) fill(plan.input_buffer<float>(n.name), n);
-  }
-}
 
 // One matrix product of the plan: C[m, n] = op(A)·op(B) (+ C for affine,
 // whose bias is already in C).
@@ -305,16 +252,6 @@ std::vector<OpTime> kernel_breakdown(const KernelReplay& replay, int reps) {
   return result;
 }
 
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0) {
-      auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
-    }
-  return "unknown";
-}
 
 bool looks_like_file(const std::string& model) {
   return model.size() > 5 && model.compare(model.size() - 5, 5, ".json") == 0;
@@ -340,25 +277,20 @@ std::int64_t batch_of(const Graph& g) {
   return 0;
 }
 
-std::string with_unit(double seconds) {
-  char text[32];
-  if (seconds < 1e-3) std::snprintf(text, sizeof text, "%.1f us", seconds * 1e6);
-  else if (seconds < 1) std::snprintf(text, sizeof text, "%.3f ms", seconds * 1e3);
-  else std::snprintf(text, sizeof text, "%.3f s", seconds);
-  return text;
-}
 
-std::string bytes_text(std::size_t bytes) {
-  char text[32];
-  if (bytes < 1024) std::snprintf(text, sizeof text, "%zu B", bytes);
-  else if (bytes < 1024 * 1024) std::snprintf(text, sizeof text, "%.1f KiB", static_cast<double>(bytes) / 1024);
-  else std::snprintf(text, sizeof text, "%.2f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
-  return text;
-}
 
 void run_bench(const BenchArgs& args) {
+  const std::shared_ptr<Communicator> world = train::launched_world();
   Graph g = load_model(args);
   if (!g.loss()) throw Error("'" + args.model + "' has no 'loss'; kiln bench times a training step");
+  if (world && world->size() > 1) {
+    if (args.breakdown) throw Error("--breakdown times kernels on one process; run it without mpirun");
+    run_ranks_bench({.model = std::move(g), .name = args.model, .cpu = cpu_model(), .steps = args.steps,
+                     .warmup = args.warmup, .threads = args.threads, .fuse = !args.no_fuse, .json = args.json,
+                     .lr = args.lr, .seed = args.seed},
+                    world);
+    return;
+  }
   set_threads(args.threads);
 
   PlanOptions options;
@@ -559,7 +491,7 @@ void add_bench_command(CLI::App& app) {
   for (const std::string& n : model_names()) models += (models.empty() ? "" : ", ") + n;
   cmd->add_option("model", args->model, "A built-in model (" + models + ") or a graph file ending in .json")
       ->required();
-  cmd->add_option("--batch", args->batch, "Batch size of a built-in model (default: the model's)")
+  cmd->add_option("--batch", args->batch, "Batch size of a built-in model (default: the model's; under mpirun, split over the ranks)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--hidden", args->hidden, "Hidden layer sizes of a built-in model, e.g. 1024,1024");
   cmd->add_option("--steps", args->steps, "Timed steps")->check(CLI::PositiveNumber)->capture_default_str();
@@ -579,10 +511,14 @@ void add_bench_command(CLI::App& app) {
       "plan's matrix products alone, at the same shapes and transposes, back to back through CBLAS, through\n"
       "the plan's own GEMM kernels and through each backend; the one-core FMA peak measured on the spot and\n"
       "the step's GEMM GFLOP/s as a percentage of it (times --threads).\n\n"
+      "Started by mpirun -np N (N > 1), it times the data-parallel step instead: --batch rows split over the\n"
+      "ranks, the same per-rank step without gradient sums (compute), the gradients' sums alone (allreduce)\n"
+      "and their difference; no GEMM floor, no --breakdown. docs/scaling.md puts the figures in a model.\n\n"
       "Examples:\n"
       "  kiln bench mlp --batch 32 --threads 1\n"
       "  kiln bench mlp --hidden 1024,1024 --batch 1024 --threads 2 --json\n"
-      "  kiln bench examples/graphs/spiral.json --breakdown");
+      "  kiln bench examples/graphs/spiral.json --breakdown\n"
+      "  mpirun -np 2 kiln bench mlp --batch 64 --threads 1");
   cmd->callback([args] { run_bench(*args); });
 }
 

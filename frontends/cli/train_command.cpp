@@ -3,11 +3,18 @@
 // itself is the public C++ training API (frontends/train/train.hpp) used the
 // way docs/training.md shows; what this file adds is options, reporting,
 // checkpointing and clean interruption.
+//
+// Started by `mpirun -np N`, the same command trains data-parallel: every
+// rank runs this file with its share of each batch (the plan sums the
+// gradients), rank 0 alone prints and writes files, and every decision that
+// ends the loop (a signal, an error before training) is agreed on by all
+// ranks, so none waits forever for another.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -25,6 +32,8 @@
 #include "output_files.hpp"
 #include "progress.hpp"
 #include "runtime/checkpoint.hpp"
+#include "runtime/comm/broadcast_params.hpp"
+#include "runtime/comm/communicator.hpp"
 #include "runtime/plan.hpp"
 #include "runtime/plan_memory.hpp"
 #include "runtime/threads.hpp"
@@ -125,6 +134,12 @@ std::string accuracy_text(const std::optional<double>& a) {
   return buffer;
 }
 
+// Where the ranks that do not lead write what rank 0 alone shows.
+std::ostream& discarded_output() {
+  static std::ostream nowhere(nullptr);
+  return nowhere;
+}
+
 class TrainRun {
  public:
   explicit TrainRun(const TrainArgs& args) : args_(args) {}
@@ -132,6 +147,11 @@ class TrainRun {
 
  private:
   void prepare();
+  void prepare_on_every_rank();
+  int agreed_signal(int own) const;
+  double step(std::int64_t epoch, const train::TrainingState& state);
+  bool leader() const { return rank_ == 0; }
+  std::ostream& out() const { return leader() ? std::cout : discarded_output(); }
   void print_header() const;
   std::map<std::string, std::string> options_metadata() const;
   void save(const train::TrainingState& state);
@@ -140,6 +160,9 @@ class TrainRun {
   [[noreturn]] void stop_for_signal(int signal, const train::TrainingState& state, std::int64_t end_epoch);
 
   const TrainArgs& args_;
+  std::shared_ptr<Communicator> world_;  // nullptr: one process
+  int rank_ = 0, ranks_ = 1;
+  std::int64_t global_batch_ = 0;  // nodes_.batch rows on each of the ranks
   train::ModelSource model_;
   Settings settings_;
   train::PreparedData data_;
@@ -189,9 +212,10 @@ void TrainRun::prepare() {
   if (args_.threads) set_threads(*args_.threads);
 
   data_ = train::prepare_data(settings_.data);
-  const std::int64_t batch = args_.batch ? parse_batch(*args_.batch, data_.train.rows)
-                             : model_.builtin ? recipe.batch.value_or(data_.train.rows)
-                                              : train::find_classifier_nodes(model_.graph, model_.name).batch;
+  global_batch_ = args_.batch ? parse_batch(*args_.batch, data_.train.rows)
+                  : model_.builtin ? recipe.batch.value_or(data_.train.rows)
+                                   : train::find_classifier_nodes(model_.graph, model_.name).batch;
+  const std::int64_t batch = train::rows_per_rank(global_batch_, ranks_);
   train_graph_ = train::edit_graph(model_.graph, {.batch = batch, .init = settings_.init, .drop_loss = false});
   nodes_ = train::find_classifier_nodes(train_graph_, model_.name);
   train::check_fits(data_.train, nodes_, model_.name);
@@ -204,6 +228,7 @@ void TrainRun::prepare() {
   options.seed = args_.seed;
   options.check_numerics = args_.check_numerics;
   if (!args_.max_memory.empty()) options.max_memory_bytes = parse_byte_size(args_.max_memory);
+  if (ranks_ > 1) options.communicator = world_;
   plan_.emplace(compile(train_graph_, options));
 
   if (!args_.load.empty()) {
@@ -217,18 +242,57 @@ void TrainRun::prepare() {
                                                   settings_.fuse);
 }
 
+// A bad option or file fails on every rank alike, and rank 0 reports it; a
+// failure on some ranks only (a file another machine lacks) is reported by
+// the rank that met it. Either way every rank stops here, together, instead
+// of waiting at the first collective for one that is gone.
+void TrainRun::prepare_on_every_rank() {
+  if (!world_) return prepare();
+  std::exception_ptr failure;
+  try {
+    prepare();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  double failed[2] = {leader() && failure ? 1.0 : 0.0, failure ? 1.0 : 0.0};  // rank 0, any rank
+  world_->allreduce_sum(failed, 2, DType::f64);
+  if (failed[1] == 0) return;
+  if (failure && leader()) std::rethrow_exception(failure);
+  if (failure && failed[0] == 0) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const Error& e) {
+      throw Error("rank " + std::to_string(rank_) + ": " + e.what());
+    }
+  }
+  std::exit(2);  // another rank reports it; MPI is finalised at exit
+}
+
+// The signal (SIGINT before SIGTERM) any rank received: the same answer on
+// every rank, so all stop at the same point.
+int TrainRun::agreed_signal(int own) const {
+  if (!world_) return own;
+  double received[2] = {own == SIGINT ? 1.0 : 0.0, own == SIGTERM ? 1.0 : 0.0};
+  world_->allreduce_sum(received, 2, DType::f64);
+  return received[0] > 0 ? SIGINT : received[1] > 0 ? SIGTERM : 0;
+}
+
 void TrainRun::print_header() const {
   const data::Dataset& t = data_.train;
   std::ostringstream h;
-  h << "kiln train: model " << model_.name << " (" << parameter_count(train_graph_) << " params)\n"
+  h << "kiln train: model " << model_.name << " (" << parameter_count(train_graph_) << " params)";
+  if (world_) h << " on " << ranks_ << " MPI rank" << (ranks_ == 1 ? "" : "s");
+  h << "\n"
     << "  data       " << settings_.data.spec << ": train " << t.rows << ", " << rows_line("val", data_.val) << ", "
     << rows_line("test", data_.test) << " rows; " << t.features << " features, " << nodes_.classes << " classes\n"
     << "  scaling    " << data_.scaling << "\n"
     << "  optimizer  " << optimizer_description(settings_.optimizer) << "\n"
     << "  init       " << (settings_.init ? train::init_to_string(*settings_.init) : "the model's") << ", seed "
     << args_.seed << "\n"
-    << "  batches    " << nodes_.batch << " rows" << (nodes_.batch == t.rows ? " (full batch)" : "") << ", "
-    << t.rows / nodes_.batch << (t.rows / nodes_.batch == 1 ? " step" : " steps") << " per epoch, " << (settings_.shuffle ? "shuffled" : "in order") << "\n"
+    << "  batches    " << global_batch_ << " rows" << (global_batch_ == t.rows ? " (full batch)" : "");
+  if (world_) h << " = " << ranks_ << " rank" << (ranks_ == 1 ? "" : "s") << " x " << nodes_.batch;
+  h << ", " << t.rows / global_batch_ << (t.rows / global_batch_ == 1 ? " step" : " steps") << " per epoch, "
+    << (settings_.shuffle ? "shuffled" : "in order") << "\n"
     << "  plan       " << (settings_.fuse ? "fused" : "unfused") << ", " << plan_->kernel_calls()
     << " kernel calls per step, arena " << plan_->memory().arena_bytes << " bytes, " << threads() << " thread"
     << (threads() == 1 ? "" : "s") << "\n";
@@ -237,7 +301,7 @@ void TrainRun::print_header() const {
       << " (step " << state_.step << ")\n";
   h << "  epochs     " << settings_.epochs << " (epochs " << state_.epoch << ".." << state_.epoch + settings_.epochs - 1
     << ")\n";
-  std::cout << h.str() << std::flush;
+  out() << h.str() << std::flush;
 }
 
 std::map<std::string, std::string> TrainRun::options_metadata() const {
@@ -255,7 +319,7 @@ std::map<std::string, std::string> TrainRun::options_metadata() const {
   }
   m["standardize"] = settings_.data.standardize ? "true" : "false";
   m["seed"] = std::to_string(args_.seed);
-  m["batch"] = std::to_string(nodes_.batch);
+  m["batch"] = std::to_string(global_batch_);
   m["optimizer"] = optimizer_description(settings_.optimizer);
   m["init"] = settings_.init ? train::init_to_string(*settings_.init) : "model";
   m["shuffle"] = settings_.shuffle ? "true" : "false";
@@ -265,27 +329,28 @@ std::map<std::string, std::string> TrainRun::options_metadata() const {
 }
 
 void TrainRun::save(const train::TrainingState& state) {
-  if (args_.save.empty()) return;
+  if (args_.save.empty() || !leader()) return;
   save_checkpoint(args_.save, plan_->params(), train::state_metadata(state, options_metadata()));
   last_save_ = Clock::now();
 }
 
 void TrainRun::evaluate(train::EpochRecord& record) {
   const Clock::time_point began = Clock::now();
-  last_train_ = evaluator_->evaluate(data_.train);
+  last_train_ = evaluator_->evaluate(data_.train, world_.get());
   record.train_accuracy = last_train_->accuracy();
   if (data_.val) {
-    last_val_ = evaluator_->evaluate(*data_.val);
+    last_val_ = evaluator_->evaluate(*data_.val, world_.get());
     record.val_accuracy = last_val_->accuracy();
   }
   if (data_.test) {
-    last_test_ = evaluator_->evaluate(*data_.test);
+    last_test_ = evaluator_->evaluate(*data_.test, world_.get());
     record.test_accuracy = last_test_->accuracy();
   }
   eval_seconds_ += std::chrono::duration<double>(Clock::now() - began).count();
 }
 
 void TrainRun::write_reports(const std::string& status) {
+  if (!leader()) return;
   const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
   if (!args_.log.empty()) write_file_atomically(args_.log, train::run_log_csv(records_));
   if (!args_.plot.empty())
@@ -301,6 +366,8 @@ void TrainRun::write_reports(const std::string& status) {
     s.epochs = static_cast<std::int64_t>(records_.size());
     s.total_epochs = records_.empty() ? state_.epoch : records_.back().epoch + 1;
     s.steps = steps_run_;
+    s.ranks = ranks_;
+    s.batch_per_rank = nodes_.batch;
     s.seconds = seconds;
     s.eval_seconds = eval_seconds_;
     if (!records_.empty()) s.final_loss = records_.back().loss;
@@ -315,32 +382,68 @@ void TrainRun::stop_for_signal(int signal, const train::TrainingState& state, st
   save(state);
   write_reports(std::string("interrupted by ") + train::InterruptWatch::name(signal));
   std::cout << std::flush;
-  std::cerr << "\nkiln: interrupted by " << train::InterruptWatch::name(signal) << " at epoch " << state.epoch
+  if (leader())
+    std::cerr << "\nkiln: interrupted by " << train::InterruptWatch::name(signal) << " at epoch " << state.epoch
             << ", batch " << state.batch_in_epoch << " (step " << state.step << ")"
             << (args_.save.empty() ? "; no checkpoint written (no --save)"
                                    : "; checkpoint saved to " + args_.save + " (resume with --load " + args_.save + " --epochs " +
                                          std::to_string(end_epoch - state.epoch) + ")")
             << "\n"
             << std::flush;
+  // The others wait for rank 0's files: mpirun ends every rank as soon as
+  // one exits with a non-zero code. None finalises MPI: when mpirun itself
+  // was signalled it is tearing the job down, and MPI_Finalize would wait
+  // for its SIGKILL.
+  if (world_) world_->barrier();
   std::_Exit(128 + signal);  // the files are complete; nothing else needs tearing down
+}
+
+// One step on this rank's rows; the loss of the whole batch. A non-finite
+// loss is seen by every rank in the same step (the plan sums the loss before
+// checking it, and before any gradient sum starts), so rank 0 reports it and
+// all stop. Any other failure may be one rank's alone, leaving the others
+// waiting in its gradient sums: it ends them all (MPI_Abort) after saying why.
+double TrainRun::step(std::int64_t epoch, const train::TrainingState& state) {
+  try {
+    return plan_->step();
+  } catch (const Error& e) {  // NonFiniteLoss included: nothing was updated, nothing is saved
+    const std::string where = "epoch " + std::to_string(epoch) + ", step " + std::to_string(state.step) + ": ";
+    if (!world_) throw Error(where + e.what());
+    if (dynamic_cast<const NonFiniteLoss*>(&e)) {
+      if (leader()) throw Error(where + e.what());
+      std::exit(2);  // rank 0 reports it; MPI is finalised at exit
+    }
+    // One write, so that the lines of ranks failing at once do not interleave.
+    const std::string line = "kiln: error: rank " + std::to_string(rank_) + ": " + where + e.what() + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    world_->abort(2);  // never returns
+    throw;
+  }
 }
 
 void TrainRun::run() {
   // Installed first and never removed: a signal at any moment of the run,
   // start-up and exit included, stops it cleanly instead of killing it.
   static train::InterruptWatch& watch = *new train::InterruptWatch;
+  world_ = train::launched_world();
+  if (world_) rank_ = world_->rank(), ranks_ = world_->size();
   start_ = last_save_ = Clock::now();
-  prepare();
+  prepare_on_every_rank();
+  // Every rank starts from rank 0's params and optimizer state, whatever it
+  // initialised or loaded itself.
+  if (world_) broadcast_params(*world_, plan_->params());
   print_header();
-  if (int signal = watch.signal()) stop_for_signal(signal, state_, state_.epoch + settings_.epochs);
+  if (int signal = agreed_signal(watch.signal())) stop_for_signal(signal, state_, state_.epoch + settings_.epochs);
 
-  train::ShuffledBatches batches(data_.train, nodes_, settings_.shuffle, args_.seed);
+  train::ShuffledBatches batches(data_.train, nodes_, settings_.shuffle, args_.seed, {rank_, ranks_});
   const std::int64_t per_epoch = batches.count();
   const std::int64_t first_epoch = state_.epoch, end_epoch = state_.epoch + settings_.epochs;
   const std::int64_t print_every =
       args_.print_every.value_or(settings_.epochs <= 60 ? 1 : (settings_.epochs + 29) / 30);
   if (print_every < 1) throw Error("--print-every " + std::to_string(print_every) + ": expected at least 1");
-  Progress progress(std::cout, Progress::is_terminal(1),
+  // Under mpirun a rank's stdout is a pseudo-terminal whatever mpirun's own
+  // is: epoch lines only, no progress bar.
+  Progress progress(out(), !world_ && Progress::is_terminal(1),
                     settings_.epochs * per_epoch - std::min(state_.batch_in_epoch, per_epoch));
   start_ = last_save_ = Clock::now();
   train::TrainingState state = state_;
@@ -350,12 +453,10 @@ void TrainRun::run() {
     double loss_sum = epoch == first_epoch ? state.epoch_loss_sum : 0.0;
     for (std::int64_t b = epoch == first_epoch ? state.batch_in_epoch : 0; b < per_epoch; ++b) {
       batches.fill(b, *plan_);
-      double loss = 0;
-      try {
-        loss = plan_->step();
-      } catch (const Error& e) {  // NonFiniteLoss included: nothing was updated, nothing is saved
-        throw Error("epoch " + std::to_string(epoch) + ", step " + std::to_string(state.step) + ": " + e.what());
-      }
+      const double loss = step(epoch, state);  // of the whole batch, every rank's rows
+      // Every rank stops after the same step (this small sum's cost a step:
+      // docs/scaling.md).
+      const int signal = agreed_signal(watch.signal());
       if (!std::isfinite(loss))
         throw Error("epoch " + std::to_string(epoch) + ", step " + std::to_string(state.step) + ": the loss is " +
                     number(loss) + "; training stopped without saving (rerun with --check-numerics to find the node)");
@@ -366,7 +467,7 @@ void TrainRun::run() {
       state.batch_in_epoch = b + 1;
       state.epoch_loss_sum = loss_sum;
       progress.step(steps_run_, epoch, loss_sum / static_cast<double>(b + 1));
-      if (int signal = watch.signal()) {
+      if (signal) {
         progress.finish();
         stop_for_signal(signal, state, end_epoch);
       }
@@ -395,7 +496,7 @@ void TrainRun::run() {
     // A checkpoint at most every 10 s (and at the end), so a crash or a
     // non-finite loss later keeps a recent good one.
     if (last || Clock::now() - last_save_ >= std::chrono::seconds(10)) save(state);
-    if (int signal = watch.signal()) {
+    if (int signal = agreed_signal(watch.signal())) {
       progress.finish();
       stop_for_signal(signal, state, end_epoch);
     }
@@ -408,15 +509,15 @@ void TrainRun::run() {
   std::snprintf(done, sizeof done, "done: %lld epochs, %lld steps in %.2f s (%.0f steps/s)",
                 static_cast<long long>(settings_.epochs), static_cast<long long>(steps_run_), seconds,
                 seconds > 0 ? static_cast<double>(steps_run_) / seconds : 0.0);
-  std::cout << done << "\n";
+  out() << done << "\n";
   const train::EpochRecord& final_record = records_.back();
-  std::cout << "final: loss " << number(final_record.loss) << ", train accuracy "
+  out() << "final: loss " << number(final_record.loss) << ", train accuracy "
             << accuracy_text(final_record.train_accuracy) << ", val accuracy "
             << accuracy_text(final_record.val_accuracy) << ", test accuracy "
             << accuracy_text(final_record.test_accuracy) << "\n";
   for (const auto& [option, path] : {std::pair{"checkpoint", args_.save}, {"log", args_.log}, {"plot", args_.plot},
                                      {"summary", args_.summary}})
-    if (!path.empty()) std::cout << "wrote " << option << " " << path << "\n";
+    if (!path.empty()) out() << "wrote " << option << " " << path << "\n";
 }
 
 void add_train_command(CLI::App& app) {
@@ -434,7 +535,9 @@ void add_train_command(CLI::App& app) {
       ->type_name("SPEC");
   cmd->add_option("--val-split", args->val_split, "hold out the last N training rows for validation")->type_name("N");
   cmd->add_option("--epochs", args->epochs, "epochs to run (after a --load: more epochs)")->type_name("N");
-  cmd->add_option("--batch", args->batch, "rows per step, or 'full' for the whole training set")->type_name("N|full");
+  cmd->add_option("--batch", args->batch,
+                  "rows per step, or 'full' for the whole training set (under mpirun: of all the ranks together)")
+      ->type_name("N|full");
   cmd->add_option("--lr", args->lr, "learning rate")->type_name("RATE");
   cmd->add_option("--optimizer", args->optimizer, "sgd, momentum or adam")->type_name("NAME");
   cmd->add_option("--momentum", args->momentum, "momentum (v = m*v + g; p -= lr*v)")->type_name("M");
@@ -481,11 +584,14 @@ void add_train_command(CLI::App& app) {
       "Defaults per model reproduce the classic examples: logreg (digits, 301 full-batch epochs, lr 0.01),\n"
       "mlp (fashion-mnist, 25 epochs, batch 32, lr 0.1, 1/255), spiral-net (10000 full-batch steps, lr 1.0),\n"
       "moons-net (1000 full-batch steps, momentum 0.99, lr 0.01). Epochs are numbered from 0.\n"
-      "SIGINT/SIGTERM finish the current step, save (with --save) and exit 130/143.\n\n"
+      "SIGINT/SIGTERM finish the current step, save (with --save) and exit 130/143.\n"
+      "Started by mpirun -np N, it trains data-parallel: each rank takes 1/N of every batch, rank 0 alone\n"
+      "prints and writes files, and the checkpoint is the one a single process writes (docs/training.md).\n\n"
       "Examples:\n"
       "  kiln train\n"
       "  kiln train spiral-net --log spiral.csv --plot spiral.svg\n"
-      "  kiln train mlp --epochs 2 --save mlp.safetensors && kiln train mlp --load mlp.safetensors --epochs 2");
+      "  kiln train mlp --epochs 2 --save mlp.safetensors && kiln train mlp --load mlp.safetensors --epochs 2\n"
+      "  mpirun -np 2 kiln train mlp --batch 64 --threads 1 --save mlp.safetensors");
   cmd->callback([args] { TrainRun(*args).run(); });
 }
 

@@ -34,11 +34,16 @@ void check_fits(const data::Dataset& data, const ClassifierNodes& nodes, const s
 }
 
 ShuffledBatches::ShuffledBatches(const data::Dataset& data, const ClassifierNodes& nodes, bool shuffle,
-                                 std::uint64_t seed)
-    : data_(data), nodes_(nodes), shuffle_(shuffle), seed_(seed), order_(static_cast<std::size_t>(data.rows)) {
-  if (data.rows < nodes.batch)
+                                 std::uint64_t seed, Shard shard)
+    : data_(data), nodes_(nodes), shuffle_(shuffle), seed_(seed), shard_(shard),
+      order_(static_cast<std::size_t>(data.rows)) {
+  if (shard.ranks < 1 || shard.rank < 0 || shard.rank >= shard.ranks)
+    throw Error("shard " + std::to_string(shard.rank) + " of " + std::to_string(shard.ranks) +
+                ": expected a rank in [0, ranks)");
+  const std::int64_t global = nodes.batch * shard.ranks;
+  if (data.rows < global)
     throw Error("dataset '" + data.name + "' has " + std::to_string(data.rows) + " rows, fewer than one batch of " +
-                std::to_string(nodes.batch) + " (use a smaller --batch, or --batch full)");
+                std::to_string(global) + " (use a smaller --batch, or --batch full)");
   std::iota(order_.begin(), order_.end(), std::int64_t{0});
 }
 
@@ -50,13 +55,13 @@ void ShuffledBatches::start_epoch(std::int64_t epoch) {
   data::shuffle(order_, rng);
 }
 
-std::int64_t ShuffledBatches::count() const { return data_.rows / nodes_.batch; }
+std::int64_t ShuffledBatches::count() const { return data_.rows / (nodes_.batch * shard_.ranks); }
 
 void ShuffledBatches::fill(std::int64_t index, Plan& plan) const {
   if (index < 0 || index >= count())
     throw Error("batch " + std::to_string(index) + " of dataset '" + data_.name + "': an epoch has " +
                 std::to_string(count()) + " batches");
-  const std::int64_t* rows = order_.data() + index * nodes_.batch;
+  const std::int64_t* rows = order_.data() + (index * shard_.ranks + shard_.rank) * nodes_.batch;
   std::int32_t* y = plan.labels_buffer(nodes_.labels);
   if (nodes_.dtype == DType::f64)
     copy_rows(data_, rows, nodes_.batch, plan.input_buffer<double>(nodes_.input), y);

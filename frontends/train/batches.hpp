@@ -17,6 +17,9 @@
 // PyTorch's DataLoader(drop_last=True), every batch is full and the
 // rows % batch rows left over are skipped (a different few each shuffled
 // epoch).
+//
+// Data-parallel, each of n ranks feeds its own share of every batch (see
+// Shard): together they see exactly the batches one process would.
 #include <cstdint>
 #include <vector>
 
@@ -26,18 +29,28 @@
 
 namespace kiln::train {
 
+// The part of every batch this process feeds in a data-parallel run: with
+// a plan of b rows, rank r of n takes rows [r*b, (r+1)*b) of each global
+// batch of n*b rows, in the row order one process would use.
+struct Shard {
+  int rank = 0;
+  int ranks = 1;
+};
+
 class ShuffledBatches {
  public:
-  // `nodes` names the plan's input and labels and gives the batch size.
-  // Throws kiln::Error when the dataset does not fit the model (see
-  // check_fits) or has fewer rows than one batch.
-  ShuffledBatches(const data::Dataset& data, const ClassifierNodes& nodes, bool shuffle, std::uint64_t seed);
+  // `nodes` names the plan's input and labels and gives the batch size (this
+  // rank's rows of a batch). Throws kiln::Error when the dataset does not fit
+  // the model (see check_fits) or has fewer rows than one (global) batch.
+  ShuffledBatches(const data::Dataset& data, const ClassifierNodes& nodes, bool shuffle, std::uint64_t seed,
+                  Shard shard = {});
 
   void start_epoch(std::int64_t epoch);
-  // Full batches per epoch.
+  // Full (global) batches per epoch.
   std::int64_t count() const;
-  // Copies batch `index` of the current epoch into the plan's input and
-  // labels buffers (converting the features to the input's dtype).
+  // Copies this rank's share of batch `index` of the current epoch into the
+  // plan's input and labels buffers (converting the features to the input's
+  // dtype).
   void fill(std::int64_t index, Plan& plan) const;
 
  private:
@@ -45,6 +58,7 @@ class ShuffledBatches {
   ClassifierNodes nodes_;
   bool shuffle_;
   std::uint64_t seed_;
+  Shard shard_;
   std::vector<std::int64_t> order_;
 };
 

@@ -24,11 +24,16 @@ Plan& Evaluator::plan_for(std::int64_t rows) {
   return plans_.emplace(rows, compile(g, options, params_)).first->second;
 }
 
-Metrics Evaluator::evaluate(const data::Dataset& d) {
+Metrics Evaluator::evaluate(const data::Dataset& d, Communicator* ranks) {
   check_fits(d, nodes_, "the model");
   Metrics metrics(nodes_.classes);
-  for (std::int64_t first = 0; first < d.rows; first += batch_) {
-    const std::int64_t rows = std::min(batch_, d.rows - first);
+  std::int64_t begin = 0, end = d.rows;
+  if (ranks) {
+    begin = d.rows * ranks->rank() / ranks->size();
+    end = d.rows * (ranks->rank() + 1) / ranks->size();
+  }
+  for (std::int64_t first = begin; first < end; first += batch_) {
+    const std::int64_t rows = std::min(batch_, end - first);
     Plan& plan = plan_for(rows);
     const float* x = d.row(first);
     const std::int64_t values = rows * d.features;
@@ -44,6 +49,7 @@ Metrics Evaluator::evaluate(const data::Dataset& d) {
     else
       metrics.add(logits.as<float>(), labels, rows);
   }
+  if (ranks) metrics.sum_over(*ranks);
   return metrics;
 }
 

@@ -15,6 +15,7 @@
 #include "frontends/data/dataset.hpp"
 #include "frontends/train/metrics.hpp"
 #include "frontends/train/model_graph.hpp"
+#include "runtime/comm/communicator.hpp"
 #include "runtime/plan.hpp"
 
 namespace kiln::train {
@@ -26,8 +27,10 @@ class Evaluator {
   Evaluator(const Graph& model, std::shared_ptr<ParamStore> params, std::int64_t batch, bool fuse = true);
 
   // Accuracy, mean loss and confusion matrix of the params as they are now.
-  // Throws kiln::Error when the dataset does not fit the model.
-  Metrics evaluate(const data::Dataset& d);
+  // Throws kiln::Error when the dataset does not fit the model. With `ranks`
+  // (a collective call then), each rank evaluates its own contiguous share
+  // of the rows and every rank gets the metrics of all of them.
+  Metrics evaluate(const data::Dataset& d, Communicator* ranks = nullptr);
 
   const ClassifierNodes& nodes() const { return nodes_; }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "graph/error.hpp"
+#include "runtime/comm/communicator.hpp"
 #include "runtime/kernels/classification_metrics.hpp"
 
 namespace kiln::train {
@@ -52,6 +53,17 @@ std::string Metrics::confusion_table() const {
     out += "\n";
   }
   return out;
+}
+
+void Metrics::sum_over(Communicator& ranks) {
+  // Counts travel as doubles: exact up to 2^53 rows.
+  std::vector<double> sums{static_cast<double>(rows_), static_cast<double>(correct_), loss_sum_};
+  for (std::int64_t n : confusion_) sums.push_back(static_cast<double>(n));
+  ranks.allreduce_sum(sums.data(), sums.size(), DType::f64);
+  rows_ = static_cast<std::int64_t>(sums[0]);
+  correct_ = static_cast<std::int64_t>(sums[1]);
+  loss_sum_ = sums[2];
+  for (std::size_t i = 0; i < confusion_.size(); ++i) confusion_[i] = static_cast<std::int64_t>(sums[3 + i]);
 }
 
 }  // namespace kiln::train

@@ -9,6 +9,10 @@
 #include <string>
 #include <vector>
 
+namespace kiln {
+class Communicator;
+}
+
 namespace kiln::train {
 
 class Metrics {
@@ -32,6 +36,11 @@ class Metrics {
 
   // The matrix as a text table, true classes down, predictions across.
   std::string confusion_table() const;
+
+  // Adds up, in place, the metrics every rank of `ranks` computed on its own
+  // rows (a collective call: every rank makes it), so each rank holds those
+  // of all the rows.
+  void sum_over(Communicator& ranks);
 
  private:
   void check_labels(const std::int32_t* labels, std::int64_t rows) const;

@@ -121,6 +121,8 @@ std::string summary_json(const RunSummary& s) {
   j["epochs"] = s.epochs;
   j["total_epochs"] = s.total_epochs;
   j["steps"] = s.steps;
+  j["ranks"] = s.ranks;
+  j["batch_per_rank"] = s.batch_per_rank;
   j["seconds"] = s.seconds;
   j["eval_seconds"] = s.eval_seconds;
   j["steps_per_second"] = s.seconds > 0 ? static_cast<double>(s.steps) / s.seconds : 0.0;

@@ -33,6 +33,8 @@ struct RunSummary {
   std::int64_t epochs = 0;           // run this time
   std::int64_t total_epochs = 0;     // including those of a loaded checkpoint
   std::int64_t steps = 0;            // run this time
+  int ranks = 1;                     // data-parallel processes (mpirun -np)
+  std::int64_t batch_per_rank = 0;   // rows of each batch one rank took
   double seconds = 0;
   double eval_seconds = 0;  // of `seconds`, spent evaluating
   std::optional<double> final_loss, train_accuracy, val_accuracy, test_accuracy;

@@ -4,6 +4,7 @@
 // state and the per-model defaults. See docs/training.md and examples/.
 #include "frontends/train/batches.hpp"
 #include "frontends/train/checkpoint_state.hpp"
+#include "frontends/train/data_parallel.hpp"
 #include "frontends/train/evaluator.hpp"
 #include "frontends/train/interrupt.hpp"
 #include "frontends/train/metrics.hpp"

@@ -73,7 +73,8 @@ void feed(Plan& plan, const Graph& g, int step, std::int64_t first, std::int64_t
 double worst_relative(const std::vector<double>& got, const std::vector<double>& want) {
   double scale = 0, worst = 0;
   for (double w : want) scale = std::max(scale, std::abs(w));
-  for (std::size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::abs(got[i] - want[i]) / std::max(scale, 1e-30));
+  for (std::size_t i = 0; i < got.size(); ++i)
+    worst = std::max(worst, std::abs(got[i] - want[i]) / std::max(scale, 1e-30));
   return worst;
 }
 
@@ -166,7 +167,8 @@ int main() {
   set_threads(1);  // Debian's OpenBLAS allocates in threaded GEMMs; 2 ranks share 2 cores anyway
   std::shared_ptr<Communicator> world = mpi_world();
   if (!built_with_mpi() || !launched_by_mpi() || !world) {
-    std::printf("FAILED: expected a kiln built with MPI and started by mpirun (built_with_mpi %d, launched_by_mpi %d)\n",
+    std::printf("FAILED: expected a kiln built with MPI and started by mpirun (built_with_mpi %d, "
+                "launched_by_mpi %d)\n",
                 built_with_mpi(), launched_by_mpi());
     return 1;
   }
@@ -174,8 +176,8 @@ int main() {
     std::printf("FAILED: expected at least 2 ranks, found %d\n", world->size());
     return 1;
   }
-  for (const Case& c : {Case{"spiral-net", OptimizerOptions::Kind::sgd}, Case{"logreg", OptimizerOptions::Kind::momentum},
-                        Case{"mlp", OptimizerOptions::Kind::adam}})
+  for (const Case& c : {Case{"spiral-net", OptimizerOptions::Kind::sgd},
+                        Case{"logreg", OptimizerOptions::Kind::momentum}, Case{"mlp", OptimizerOptions::Kind::adam}})
     check_case(c, *world, world);
   world->allreduce_sum(&failures, 1, DType::i32);
   return failures == 0 ? 0 : 1;

@@ -200,7 +200,8 @@ TEST_CASE("allreduce: the schedule starts each reduction after its gradient and 
     if (out.inputs(start)[0] != out.at("grad/fc1/W")) CHECK(position(order, start) < last_gradient);
 }
 
-TEST_CASE("allreduce: the schedule verifier refuses a reduction started before the loss", "[passes][allreduce][schedule]") {
+TEST_CASE("allreduce: the schedule verifier refuses a reduction started before the loss",
+          "[passes][allreduce][schedule]") {
   // Unfused, the gradients do not read the loss node (the fused loss makes
   // its own gradient, so nothing could start before it).
   Graph g = training_graph(OptimizerOptions::Kind::sgd, /*fuse=*/false);

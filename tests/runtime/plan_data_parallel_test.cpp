@@ -238,7 +238,8 @@ TEST_CASE("data parallel: a step allocates nothing on any rank", "[plan][data_pa
   set_threads(before);
 }
 
-TEST_CASE("data parallel: the planned DOT shows the reductions, in place of their gradients", "[plan][data_parallel][dot]") {
+TEST_CASE("data parallel: the planned DOT shows the reductions, in place of their gradients",
+          "[plan][data_parallel][dot]") {
   Case c{"mlp", OptimizerOptions::Kind::sgd};
   std::vector<std::shared_ptr<Communicator>> comms = thread_communicators(2);
   // Compiling runs no collective, so one rank of the two can be built alone.
