@@ -150,6 +150,7 @@ class TrainRun {
   void prepare_on_every_rank();
   int agreed_signal(int own) const;
   double step(std::int64_t epoch, const train::TrainingState& state);
+  void train_loop(const train::InterruptWatch& watch);
   bool leader() const { return rank_ == 0; }
   std::ostream& out() const { return leader() ? std::cout : discarded_output(); }
   void print_header() const;
@@ -163,6 +164,7 @@ class TrainRun {
   std::shared_ptr<Communicator> world_;  // nullptr: one process
   int rank_ = 0, ranks_ = 1;
   std::int64_t global_batch_ = 0;  // nodes_.batch rows on each of the ranks
+  std::int64_t print_every_ = 1;
   train::ModelSource model_;
   Settings settings_;
   train::PreparedData data_;
@@ -196,6 +198,8 @@ void TrainRun::prepare() {
   settings_.epochs = args_.epochs.value_or(recipe.epochs);
   if (settings_.epochs < 1) throw Error("--epochs " + std::to_string(settings_.epochs) + ": expected at least 1");
   settings_.eval_every = args_.eval_every ? parse_eval_every(*args_.eval_every) : default_eval_every(settings_.epochs);
+  print_every_ = args_.print_every.value_or(settings_.epochs <= 60 ? 1 : (settings_.epochs + 29) / 30);
+  if (print_every_ < 1) throw Error("--print-every " + std::to_string(print_every_) + ": expected at least 1");
   settings_.optimizer = recipe.optimizer;
   if (args_.optimizer) settings_.optimizer.kind = parse_optimizer(*args_.optimizer);
   if (args_.lr) settings_.optimizer.lr = *args_.lr;
@@ -400,24 +404,13 @@ void TrainRun::stop_for_signal(int signal, const train::TrainingState& state, st
 
 // One step on this rank's rows; the loss of the whole batch. A non-finite
 // loss is seen by every rank in the same step (the plan sums the loss before
-// checking it, and before any gradient sum starts), so rank 0 reports it and
-// all stop. Any other failure may be one rank's alone, leaving the others
-// waiting in its gradient sums: it ends them all (MPI_Abort) after saying why.
+// checking it, and before any gradient sum starts): rank 0 alone reports it.
 double TrainRun::step(std::int64_t epoch, const train::TrainingState& state) {
   try {
     return plan_->step();
   } catch (const Error& e) {  // NonFiniteLoss included: nothing was updated, nothing is saved
-    const std::string where = "epoch " + std::to_string(epoch) + ", step " + std::to_string(state.step) + ": ";
-    if (!world_) throw Error(where + e.what());
-    if (dynamic_cast<const NonFiniteLoss*>(&e)) {
-      if (leader()) throw Error(where + e.what());
-      std::exit(2);  // rank 0 reports it; MPI is finalised at exit
-    }
-    // One write, so that the lines of ranks failing at once do not interleave.
-    const std::string line = "kiln: error: rank " + std::to_string(rank_) + ": " + where + e.what() + "\n";
-    std::fwrite(line.data(), 1, line.size(), stderr);
-    world_->abort(2);  // never returns
-    throw;
+    if (world_ && !leader() && dynamic_cast<const NonFiniteLoss*>(&e)) std::exit(2);  // MPI is finalised at exit
+    throw Error("epoch " + std::to_string(epoch) + ", step " + std::to_string(state.step) + ": " + e.what());
   }
 }
 
@@ -433,14 +426,27 @@ void TrainRun::run() {
   // initialised or loaded itself.
   if (world_) broadcast_params(*world_, plan_->params());
   print_header();
+  if (!world_) return train_loop(watch);
+  try {
+    train_loop(watch);
+  } catch (const Error& e) {
+    // Rank 0's alone (its files) or one rank's step: the others would wait
+    // for this rank in their next sum forever, so it ends them all
+    // (MPI_Abort) after saying why, in one write so that the lines of ranks
+    // failing at once do not interleave.
+    const std::string line =
+        "kiln: error: " + (leader() ? std::string() : "rank " + std::to_string(rank_) + ": ") + e.what() + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    world_->abort(2);
+  }
+}
+
+void TrainRun::train_loop(const train::InterruptWatch& watch) {
   if (int signal = agreed_signal(watch.signal())) stop_for_signal(signal, state_, state_.epoch + settings_.epochs);
 
   train::ShuffledBatches batches(data_.train, nodes_, settings_.shuffle, args_.seed, {rank_, ranks_});
   const std::int64_t per_epoch = batches.count();
   const std::int64_t first_epoch = state_.epoch, end_epoch = state_.epoch + settings_.epochs;
-  const std::int64_t print_every =
-      args_.print_every.value_or(settings_.epochs <= 60 ? 1 : (settings_.epochs + 29) / 30);
-  if (print_every < 1) throw Error("--print-every " + std::to_string(print_every) + ": expected at least 1");
   // Under mpirun a rank's stdout is a pseudo-terminal whatever mpirun's own
   // is: epoch lines only, no progress bar.
   Progress progress(out(), !world_ && Progress::is_terminal(1),
@@ -485,7 +491,7 @@ void TrainRun::run() {
     records_.push_back(record);
     state = {epoch + 1, 0, state.step, 0.0};
 
-    if (last || (epoch - first_epoch) % print_every == 0) {
+    if (last || (epoch - first_epoch) % print_every_ == 0) {
       char line[256];
       std::snprintf(line, sizeof line, "epoch %4lld  loss %.6f  train %s  val %s  test %s  %.2fs",
                     static_cast<long long>(epoch), record.loss, accuracy_text(record.train_accuracy).c_str(),

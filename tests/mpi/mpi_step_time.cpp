@@ -8,11 +8,13 @@
 // Defaults: mlp, 256, 50 steps, 1 BLAS thread per process. Prints one line
 // (rank 0): ranks, rows per rank, mean step time, and per step the time spent
 // starting reductions, waiting for them, and in the blocking loss reduction,
-// with the bytes reduced.
+// with the bytes reduced; then the same reductions timed alone, with no
+// computation between them. (The plan's f32 gradients only.)
 #include <chrono>
 #include <cstdio>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "frontends/models.hpp"
 #include "runtime/comm/broadcast_params.hpp"
@@ -56,6 +58,28 @@ int main(int argc, char** argv) {
   const auto t0 = std::chrono::steady_clock::now();
   for (int s = 0; s < steps; ++s) plan.step();
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // The same reductions with nothing to compute between them: what the
+  // communication itself costs, apart from the ranks waiting for each other.
+  double comm_only = 0;
+  if (timed) {
+    std::vector<std::vector<std::byte>> buffers;
+    for (NodeId id : plan.order())
+      if (plan.graph()[id].op == OpKind::allreduce_start) {
+        const Node& n = plan.graph()[id];
+        buffers.emplace_back(static_cast<std::size_t>(n.shape.numel()) * dtype_size(n.dtype));
+      }
+    std::vector<Communicator::Request> requests(buffers.size());
+    double loss = 1;
+    timed->barrier();
+    const auto c0 = std::chrono::steady_clock::now();
+    for (int s = 0; s < steps; ++s) {
+      for (std::size_t i = 0; i < buffers.size(); ++i)
+        requests[i] = world->start_allreduce_sum(buffers[i].data(), buffers[i].size() / 4, DType::f32);
+      for (Communicator::Request r : requests) world->wait(r);
+      world->allreduce_sum(&loss, 1, DType::f64);
+    }
+    comm_only = std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
+  }
   if (rank == 0) {
     const double ms = 1e3 / steps;
     std::printf("%s: %d rank(s) x %lld rows, %d BLAS thread(s): step %.3f ms", model.c_str(), ranks,
@@ -65,6 +89,7 @@ int main(int argc, char** argv) {
       std::printf("; per step: start %.3f ms (%zu calls), wait %.3f ms, loss allreduce %.3f ms; %.0f KiB reduced",
                   t.start_seconds * ms, t.starts / static_cast<std::size_t>(steps), t.wait_seconds * ms,
                   t.blocking_seconds * ms, static_cast<double>(t.bytes_reduced) / steps / 1024);
+      std::printf("; the same reductions alone %.3f ms", comm_only * ms);
     }
     std::printf("\n");
   }
