@@ -184,16 +184,22 @@ class TrainRun {
 void TrainRun::prepare() {
   model_ = train::load_model(args_.model.empty() ? std::string(train::kDefaultModel) : args_.model, args_.hidden,
                       args_.weight_decay, args_.onnx.options());
-  const train::Recipe recipe = train::default_recipe(model_.builtin ? model_.name : "");
+  // A graph file given one of the built-ins' datasets trains by that
+  // dataset's classic recipe; on other data, by the generic one.
+  const bool dataset_recipe = !model_.builtin && args_.data && !train::recipe_model_for_data(*args_.data).empty();
+  const train::Recipe recipe = train::default_recipe(model_.builtin ? model_.name
+                                                     : dataset_recipe ? train::recipe_model_for_data(*args_.data)
+                                                                      : "");
   settings_.data.spec = args_.data.value_or(recipe.data);
   settings_.data.test_spec = args_.test.value_or("");
   // The recipe's hold-out and scaling belong to the recipe's data.
-  settings_.data.val_split = args_.val_split.value_or(args_.data ? 0 : recipe.val_split);
+  const bool recipe_data = !args_.data || dataset_recipe;
+  settings_.data.val_split = args_.val_split.value_or(recipe_data ? recipe.val_split : 0);
   settings_.data.standardize = args_.standardize;
   settings_.data.seed = args_.seed;
   if (args_.scale)
     settings_.data.scale = train::parse_scale(*args_.scale);
-  else if (!args_.data)
+  else if (recipe_data)
     settings_.data.scale = recipe.scale;
   settings_.epochs = args_.epochs.value_or(recipe.epochs);
   if (settings_.epochs < 1) throw Error("--epochs " + std::to_string(settings_.epochs) + ": expected at least 1");
@@ -217,7 +223,7 @@ void TrainRun::prepare() {
 
   data_ = train::prepare_data(settings_.data);
   global_batch_ = args_.batch ? parse_batch(*args_.batch, data_.train.rows)
-                  : model_.builtin ? recipe.batch.value_or(data_.train.rows)
+                  : model_.builtin || dataset_recipe ? recipe.batch.value_or(data_.train.rows)
                                    : train::find_classifier_nodes(model_.graph, model_.name).batch;
   const std::int64_t batch = train::rows_per_rank(global_batch_, ranks_);
   train_graph_ = train::edit_graph(model_.graph, {.batch = batch, .init = settings_.init, .drop_loss = false});
@@ -535,7 +541,8 @@ void add_train_command(CLI::App& app) {
                   "a built-in model (" + models + "; default " + std::string(train::kDefaultModel) +
                       ") or a graph file (.json) with a loss, or an ONNX model (.onnx)")
       ->type_name("MODEL");
-  cmd->add_option("--data", args->data, std::string("dataset (default: the model's):\n") + data::kDatasetSpecHelp)
+  cmd->add_option("--data", args->data, std::string("dataset (default: the model's; a graph or ONNX file given digits, fashion-mnist, spiral or moons "
+                              "trains by the recipe of the built-in model for that data):\n") + data::kDatasetSpecHelp)
       ->type_name("SPEC");
   cmd->add_option("--test", args->test, "test rows from another dataset spec (its test part, else its rows)")
       ->type_name("SPEC");

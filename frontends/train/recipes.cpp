@@ -40,4 +40,11 @@ Recipe default_recipe(std::string_view model) {
   return r;
 }
 
+std::string_view recipe_model_for_data(std::string_view data) {
+  const std::string_view name = data.substr(0, data.find(':'));  // "fashion-mnist:DIR" is Fashion-MNIST too
+  for (std::string_view model : {"logreg", "mlp", "spiral-net", "moons-net"})
+    if (default_recipe(model).data == name) return model;
+  return {};
+}
+
 }  // namespace kiln::train

@@ -27,6 +27,15 @@ struct Recipe {
 // anything else (a graph file): digits, 10 epochs, the graph's batch, SGD lr 0.01
 Recipe default_recipe(std::string_view model);
 
+// The built-in model whose recipe is the classic one for dataset spec `data`
+// ("digits" -> "logreg", "fashion-mnist" -> "mlp", "spiral" -> "spiral-net",
+// "moons" -> "moons-net"; "fashion-mnist:DIR" is Fashion-MNIST too), or ""
+// for any other data. A graph file trained on
+// one of these datasets takes that recipe, so an imported model trains as
+// the classic example for its data does (batch, optimizer, scaling,
+// hold-out), not at the generic settings.
+std::string_view recipe_model_for_data(std::string_view data);
+
 // The model `kiln train` trains with no MODEL argument.
 inline constexpr std::string_view kDefaultModel = "logreg";
 

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -302,14 +303,37 @@ int wait_for(pid_t pid) {
   return status;
 }
 
+// The processes whose parent is `parent` (mpirun's ranks on one machine).
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> found;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // pid (comm) state ppid ...: comm may hold spaces, so read after its ')'
+    std::istringstream rest(line.substr(line.rfind(')') + 1));
+    std::string state;
+    pid_t ppid = 0;
+    if (rest >> state >> ppid && ppid == parent) found.push_back(static_cast<pid_t>(std::stol(name)));
+  }
+  return found;
+}
+
 }  // namespace
 
-TEST_CASE("mpirun -np 2 kiln train interrupted by SIGINT saves a checkpoint that resumes to the same end",
+// The signal goes to the ranks themselves, as `pkill -TERM -f "kiln train"`
+// would send it: on this project's 2-core EPYC (OpenMPI 4.1.4, a quiet
+// machine) a SIGINT or SIGTERM to mpirun ended the ranks without their
+// handler running (nothing saved), although it did under load; that is
+// mpirun's doing, and README's data-parallel section says so.
+TEST_CASE("mpirun -np 2 kiln train interrupted by SIGTERM saves a checkpoint that resumes to the same end",
           "[cli][train][mpi][interrupt]") {
   TempDir dir;
-  // 9,000 steps of 2 rows (1 a rank), a few seconds: long enough for mpirun
-  // to pass the signal on before the run ends.
-  constexpr int kEpochs = 60;
+  // 45,000 steps of 2 rows (1 a rank): about half a second on a quiet 2-core
+  // EPYC, long enough for the signal to land after epoch 3 and before the end.
+  constexpr int kEpochs = 300;
   auto args = [&](int epochs, const std::string& save, const std::string& load) {
     std::vector<std::string> a{"spiral-net", "--batch", "2", "--optimizer", "momentum", "--lr", "0.05", "--seed", "7",
                                "--threads", "1", "--print-every", "1", "--epochs", std::to_string(epochs),
@@ -328,12 +352,13 @@ TEST_CASE("mpirun -np 2 kiln train interrupted by SIGINT saves a checkpoint that
     if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   REQUIRE(running);
-  ::kill(mpirun, SIGINT);
+  const std::vector<pid_t> ranks = children_of(mpirun);
+  REQUIRE(ranks.size() == 2);
+  for (pid_t rank : ranks) ::kill(rank, SIGTERM);
   const int status = wait_for(mpirun);
   const std::string err = read_text(dir / "err");
   INFO(err);
   CHECK((WIFEXITED(status) && WEXITSTATUS(status) != 0));
-  // mpirun passes its SIGINT on as SIGTERM to every rank.
   const std::vector<std::string> mine = kiln_lines(err);
   REQUIRE(mine.size() == 1);
   const std::smatch at = [&] {

@@ -124,9 +124,31 @@ TEST_CASE("kiln train and eval feed a batch x 1 x 8 x 8 input the digits' 64 fea
 TEST_CASE("kiln train names the input and its shape when a row does not fill it", "[cli][train][reshape]") {
   TempDir dir;
   write_image_classifier(dir, "mnist_shaped.json", 28);
-  const auto r = kiln_train({(dir / "mnist_shaped.json").string(), "--data", "digits", "--epochs", "1"}, dir);
+  const auto r = kiln_train({(dir / "mnist_shaped.json").string(), "--data", "digits", "--epochs", "1", "--batch", "32"}, dir);
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("has 64 features per row, but model 'mnist_shaped.json' reads 784 (input 'x' [32, 1, 28, 28])") !=
         std::string::npos);
   CHECK(dir.entries().size() == 1);  // the graph file alone: nothing written
+}
+
+// A graph file trained on a built-in's dataset takes that built-in's recipe:
+// on digits, logreg's full batch instead of the graph's 32 rows per step.
+TEST_CASE("kiln train gives a graph file the recipe of the built-in model for its --data", "[cli][train][recipe]") {
+  TempDir dir;
+  write_linear_classifier(dir);
+  const std::string graph = (dir / "linear.json").string();
+  const auto summary_of = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args{graph, "--epochs", "1", "--summary-json", (dir / "s.json").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = kiln_train(args, dir);
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    return kiln::test::read_text(dir / "s.json");
+  };
+  // logreg's recipe: the whole training split (1,257 rows) in one step
+  CHECK(summary_of({"--data", "digits"}).find("\"batch_per_rank\": 1257") != std::string::npos);
+  // no --data: the generic recipe, the graph's own batch
+  CHECK(summary_of({}).find("\"batch_per_rank\": 32") != std::string::npos);
+  // an option still replaces its part of the recipe
+  CHECK(summary_of({"--data", "digits", "--batch", "16"}).find("\"batch_per_rank\": 16") != std::string::npos);
 }
