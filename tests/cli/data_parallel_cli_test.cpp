@@ -303,6 +303,15 @@ int wait_for(pid_t pid) {
   return status;
 }
 
+// Whether `line` appears in the file at `path` within 30 s (polled every 5 ms).
+bool wait_for_line(const fs::path& path, const std::regex& line) {
+  for (int i = 0; i < 6000; ++i) {
+    if (std::regex_search(read_text(path), line)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
 // The processes whose parent is `parent` (mpirun's ranks on one machine).
 std::vector<pid_t> children_of(pid_t parent) {
   std::vector<pid_t> found;
@@ -345,13 +354,7 @@ TEST_CASE("mpirun -np 2 kiln train interrupted by SIGTERM saves a checkpoint tha
 
   const pid_t mpirun = start_mpirun(args(kEpochs, "interrupted", ""), dir / "out", dir / "err");
   // Once training has started (epoch 3's line printed), Ctrl-C to mpirun.
-  const std::regex started("epoch +3 +loss");
-  bool running = false;
-  for (int i = 0; i < 6000 && !running; ++i) {
-    running = std::regex_search(read_text(dir / "out"), started);
-    if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  REQUIRE(running);
+  REQUIRE(wait_for_line(dir / "out", std::regex("epoch +3 +loss")));
   const std::vector<pid_t> ranks = children_of(mpirun);
   REQUIRE(ranks.size() == 2);
   for (pid_t rank : ranks) ::kill(rank, SIGTERM);
@@ -382,13 +385,7 @@ TEST_CASE("Ctrl-C to mpirun -np 2 kiln train stops every rank after the same ste
   const pid_t mpirun = start_mpirun({"spiral-net", "--batch", "2", "--epochs", "1000000", "--threads", "1",
                                      "--print-every", "100", "--save", (dir / "ckpt").string()},
                                     dir / "out", dir / "err");
-  const std::regex started("epoch +100 +loss");
-  bool running = false;
-  for (int i = 0; i < 6000 && !running; ++i) {
-    running = std::regex_search(read_text(dir / "out"), started);
-    if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  REQUIRE(running);
+  REQUIRE(wait_for_line(dir / "out", std::regex("epoch +100 +loss")));
   ::kill(mpirun, SIGINT);
   const int status = wait_for(mpirun);
   const std::string err = read_text(dir / "err");
@@ -406,13 +403,7 @@ TEST_CASE("a rank killed during mpirun -np 2 kiln train ends the other", "[cli][
   const pid_t mpirun = start_mpirun({"spiral-net", "--batch", "2", "--epochs", "100000", "--threads", "1",
                                      "--print-every", "1"},
                                     dir / "out", dir / "err");
-  const std::regex started("epoch +1 +loss");
-  bool running = false;
-  for (int i = 0; i < 6000 && !running; ++i) {
-    running = std::regex_search(read_text(dir / "out"), started);
-    if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  REQUIRE(running);
+  REQUIRE(wait_for_line(dir / "out", std::regex("epoch +1 +loss")));
   // The ranks are mpirun's children; the last one started is killed.
   const std::string children =
       read_text("/proc/" + std::to_string(mpirun) + "/task/" + std::to_string(mpirun) + "/children");
