@@ -33,15 +33,27 @@ Value Builder::constant(std::string name, Shape shape, std::vector<double> value
 
 Value Builder::scalar(double v, DType dtype) { return constant("const", Shape{}, {v}, dtype); }
 
-Value Builder::op(OpKind op, const std::vector<Value>& inputs, Attrs attrs, std::string name) {
+std::vector<NodeId> Builder::operand_ids(OpKind op, const std::vector<Value>& inputs) const {
   std::vector<NodeId> ids;
   ids.reserve(inputs.size());
   for (const Value& v : inputs) {
     if (&v.builder() != this) throw Error("an input of '" + std::string(op_name(op)) + "' belongs to another Builder");
     ids.push_back(v.id());
   }
+  return ids;
+}
+
+Value Builder::op(OpKind op, const std::vector<Value>& inputs, std::optional<Attrs> attrs, std::string name) {
+  std::vector<NodeId> ids = operand_ids(op, inputs);
   std::string n = name.empty() ? name_for(op_name(op)) : name_for(name);
-  return wrap(graph_.add(op, ids, std::move(attrs), std::move(n)));
+  return wrap(graph_.add(op, ids, attrs ? std::move(*attrs) : defaults_for(op), std::move(n)));
+}
+
+Value Builder::op_with_type(OpKind op, const std::vector<Value>& inputs, Shape shape, DType dtype, Attrs attrs,
+                            std::string name) {
+  std::vector<NodeId> ids = operand_ids(op, inputs);
+  std::string n = name.empty() ? name_for(op_name(op)) : name_for(name);
+  return wrap(graph_.add_explicit(op, ids, std::move(shape), dtype, std::move(attrs), std::move(n)));
 }
 
 Builder::ScopeGuard Builder::scope(std::string name) {
@@ -58,11 +70,11 @@ std::string Builder::name_for(std::string_view base) const {
 
 namespace {
 
-Value unary(OpKind op, Value x, std::string name, Attrs attrs = {}) {
+Value unary(OpKind op, Value x, std::string name, std::optional<Attrs> attrs = std::nullopt) {
   return x.builder().op(op, {x}, std::move(attrs), std::move(name));
 }
 
-Value binary(OpKind op, Value a, Value b, std::string name, Attrs attrs = {}) {
+Value binary(OpKind op, Value a, Value b, std::string name, std::optional<Attrs> attrs = std::nullopt) {
   return a.builder().op(op, {a, b}, std::move(attrs), std::move(name));
 }
 
@@ -78,18 +90,17 @@ Value add(Value a, Value b, std::string name) { return binary(OpKind::add, a, b,
 Value sub(Value a, Value b, std::string name) { return binary(OpKind::sub, a, b, std::move(name)); }
 Value mul(Value a, Value b, std::string name) { return binary(OpKind::mul, a, b, std::move(name)); }
 Value div(Value a, Value b, std::string name) { return binary(OpKind::div, a, b, std::move(name)); }
-Value neg(Value x, std::string name) { return unary(OpKind::neg, x, std::move(name)); }
 Value scale(Value x, double factor, std::string name) {
   Attrs a;
   a.factor = factor;
   return unary(OpKind::scale, x, std::move(name), std::move(a));
 }
-Value relu(Value x, std::string name) { return unary(OpKind::relu, x, std::move(name)); }
-Value sigmoid(Value x, std::string name) { return unary(OpKind::sigmoid, x, std::move(name)); }
-Value tanh(Value x, std::string name) { return unary(OpKind::tanh, x, std::move(name)); }
-Value exp(Value x, std::string name) { return unary(OpKind::exp, x, std::move(name)); }
-Value log(Value x, std::string name) { return unary(OpKind::log, x, std::move(name)); }
-Value square(Value x, std::string name) { return unary(OpKind::square, x, std::move(name)); }
+#define KILN_POINTWISE(op, onnx) \
+  Value op(Value x, std::string name) { return unary(OpKind::op, x, std::move(name)); }
+#define KILN_OP(...)
+#include "graph/ops.def"
+#undef KILN_OP
+#undef KILN_POINTWISE
 
 Value sum(Value x, std::optional<int> axis, std::string name) {
   return unary(OpKind::sum, x, std::move(name), axis_attr(axis));
@@ -125,10 +136,10 @@ Value reshape(Value x, std::vector<std::int64_t> dims, std::string name) {
 }
 
 Value affine(Value x, Value w, Value b, std::string name) {
-  return x.builder().op(OpKind::affine, {x, w, b}, {}, std::move(name));
+  return x.builder().op(OpKind::affine, {x, w, b}, std::nullopt, std::move(name));
 }
 Value affine_relu(Value x, Value w, Value b, std::string name) {
-  return x.builder().op(OpKind::affine_relu, {x, w, b}, {}, std::move(name));
+  return x.builder().op(OpKind::affine_relu, {x, w, b}, std::nullopt, std::move(name));
 }
 
 Value operator+(Value a, Value b) { return add(a, b); }

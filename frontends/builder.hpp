@@ -48,7 +48,13 @@ class Builder {
   Value scalar(double v, DType dtype = DType::f32);
 
   // Adds any op node; the free functions below are shorthands for this.
-  Value op(OpKind op, const std::vector<Value>& inputs, Attrs attrs = {}, std::string name = {});
+  // Without `attrs`, the node gets the op's defaults (graph/ops.def).
+  Value op(OpKind op, const std::vector<Value>& inputs, std::optional<Attrs> attrs = std::nullopt,
+           std::string name = {});
+  // An op that declares its output shape (and dtype) explicitly, such as
+  // expand or allreduce_slice (FIELD(shape) in graph/ops.def).
+  Value op_with_type(OpKind op, const std::vector<Value>& inputs, Shape shape, DType dtype, Attrs attrs,
+                     std::string name = {});
 
   void set_loss(Value loss) { graph_.set_loss(loss.id()); }
 
@@ -73,6 +79,7 @@ class Builder {
 
  private:
   Value wrap(NodeId id) { return Value(this, id); }
+  std::vector<NodeId> operand_ids(OpKind op, const std::vector<Value>& inputs) const;
 
   Graph graph_;
   std::vector<std::string> scopes_;
@@ -83,14 +90,14 @@ Value add(Value a, Value b, std::string name = {});
 Value sub(Value a, Value b, std::string name = {});
 Value mul(Value a, Value b, std::string name = {});
 Value div(Value a, Value b, std::string name = {});
-Value neg(Value x, std::string name = {});
 Value scale(Value x, double factor, std::string name = {});
-Value relu(Value x, std::string name = {});
-Value sigmoid(Value x, std::string name = {});
-Value tanh(Value x, std::string name = {});
-Value exp(Value x, std::string name = {});
-Value log(Value x, std::string name = {});
-Value square(Value x, std::string name = {});
+// One function per elementwise unary op (neg, relu, sigmoid, tanh, exp, log,
+// square, ...), generated from graph/ops.def's KILN_POINTWISE lines.
+#define KILN_POINTWISE(op, onnx) Value op(Value x, std::string name = {});
+#define KILN_OP(...)
+#include "graph/ops.def"
+#undef KILN_OP
+#undef KILN_POINTWISE
 
 // Reductions over `axis`, or over everything when it is absent.
 Value sum(Value x, std::optional<int> axis = std::nullopt, std::string name = {});

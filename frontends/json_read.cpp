@@ -266,7 +266,7 @@ class Reader {
     OpKind op = read_op(at, n);
     at.label += " (" + std::string(op_name(op)) + ")";
     const OpInfo& info = op_info(op);
-    check_fields(at, n, info);
+    check_fields(at, n, op);
 
     // Node ids are list positions: every earlier node was added in order.
     if (auto earlier = graph_.find(name))
@@ -275,28 +275,18 @@ class Reader {
 
     Role role = read_role(at, n);
     std::vector<NodeId> inputs = read_inputs(at, n, info);
-    Attrs attrs;
+    Attrs attrs = defaults_for(op);
     Shape shape;
     DType dtype = op == OpKind::labels ? DType::i32 : DType::f32;
-    if (info.accepts(Attr::kShape)) shape = read_shape(at, n, op);
-    if (info.accepts(Attr::kDtype)) dtype = read_dtype(at, n);
-    if (info.accepts(Attr::kClasses)) attrs.classes = read_positive_integer(at, n, kClasses);
-    if (info.accepts(Attr::kInit)) attrs.init = read_init(at, n, shape, dtype);
-    if (info.accepts(Attr::kValue)) attrs.value = read_value(at, n, shape);
-    if (info.accepts(Attr::kAxis)) attrs.axis = read_axis(at, n);
-    if (info.accepts(Attr::kTransposes)) {
-      attrs.transpose_a = read_flag(at, n, kTransposeA);
-      attrs.transpose_b = read_flag(at, n, kTransposeB);
+    for (const AttrUse& use : attr_uses(op)) {
+      if (use.id == AttrId::shape) shape = read_shape(at, n, op);
+      else if (use.id == AttrId::dtype) dtype = read_dtype(at, n);
+      else read_attr(at, n, use, shape, dtype, attrs);
     }
-    if (info.accepts(Attr::kFactor)) attrs.factor = read_finite_number(at, n, kFactor, "the factor");
-    if (info.accepts(Attr::kIndex)) attrs.index = read_output_index(at, n);
-    if (info.accepts(Attr::kDims)) attrs.dims = read_dims(at, n);
-    if (info.accepts(Attr::kOffset)) attrs.offset = read_offset(at, n);
-    for (const NumberField& h : kHyperparameters)
-      if (info.accepts(h.attr)) attrs.*h.member = read_finite_number(at, n, h.name, "a number");
+    if (std::optional<AttrProblem> bad = check_attrs(op, attrs)) fail_field(at, attr_name(bad->id), bad->message);
 
     try {
-      if (info.accepts(Attr::kShape))
+      if (info.accepts(AttrId::shape))
         graph_.add_explicit(op, inputs, std::move(shape), dtype, std::move(attrs), name, role);
       else
         graph_.add(op, inputs, std::move(attrs), name, role);
@@ -332,8 +322,9 @@ class Reader {
     return s;
   }
 
-  void check_fields(const NodeContext& at, const Json& n, const OpInfo& info) const {
-    std::vector<std::string_view> accepted = accepted_fields(info);
+  void check_fields(const NodeContext& at, const Json& n, OpKind op) const {
+    const OpInfo& info = op_info(op);
+    std::vector<std::string_view> accepted = accepted_fields(op);
     for (auto it = n.begin(); it != n.end(); ++it)
       if (std::find(accepted.begin(), accepted.end(), it.key()) == accepted.end()) {
         std::string list;
@@ -445,69 +436,67 @@ class Reader {
     fail_field(at, kDtype, "expected \"f32\" or \"f64\", found " + preview(*dtype));
   }
 
-  std::int64_t read_positive_integer(const NodeContext& at, const Json& n, std::string_view field) const {
+  // One declared attribute: absent, the op's default (or an error when the
+  // op requires it); present, a value of the attribute's type. The op's
+  // checks (graph/ops.def) run once every attribute is read.
+  void read_attr(const NodeContext& at, const Json& n, const AttrUse& use, const Shape& shape, DType dtype,
+                 Attrs& attrs) {
+    const std::string_view field = attr_name(use.id);
     auto v = n.find(field);
-    if (v == n.end()) fail(at, "missing field " + in_quotes(field) + ": expected a positive integer");
-    auto count = as_int64(*v);
-    if (!count || *count <= 0) fail_field(at, field, "expected a positive integer, found " + preview(*v));
-    return *count;
+    visit_attr(use.id, attrs, [&](auto& member) {
+      using T = std::decay_t<decltype(member)>;
+      if constexpr (std::is_same_v<T, Init>) {
+        member = read_init(at, n, shape, dtype);
+      } else if constexpr (std::is_same_v<T, std::vector<double>>) {
+        member = read_value(at, n, shape);
+      } else {
+        const std::string expected = use.expects.empty() ? expected_text<T>() : std::string(use.expects);
+        if (v == n.end()) {
+          if (use.required) fail(at, "missing field " + in_quotes(field) + ": expected " + expected);
+          return;
+        }
+        member = read_typed<T>(at, field, *v, expected);
+      }
+    });
   }
 
-  // Output 0 is read by naming the node itself, so an index starts at 1.
-  int read_output_index(const NodeContext& at, const Json& n) const {
-    std::int64_t index = read_positive_integer(at, n, kIndex);
-    if (index > std::numeric_limits<int>::max())
-      fail_field(at, kIndex, "expected an output index, found " + std::to_string(index));
-    return static_cast<int>(index);
+  template <class T>
+  static std::string expected_text() {
+    if constexpr (std::is_same_v<T, bool>) return "true or false";
+    else if constexpr (std::is_same_v<T, double>) return "a number";
+    else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) return "a list of integers";
+    else if constexpr (std::is_same_v<T, std::optional<int>>) return "an integer axis";
+    else return "an integer";
   }
 
-  // Any integers: what 0, -1 and the rest mean is the shape rule's to check,
-  // against the operand's shape.
-  std::vector<std::int64_t> read_dims(const NodeContext& at, const Json& n) const {
-    const std::string expected = "expected a list of integers (a dimension, 0 to keep one, -1 to infer one)";
-    auto dims = n.find(kDims);
-    if (dims == n.end()) fail(at, "missing field 'dims': " + expected);
-    if (!dims->is_array()) fail_field(at, kDims, expected + ", found " + preview(*dims));
-    std::vector<std::int64_t> out;
-    for (const Json& d : *dims) {
-      auto dim = as_int64(d);
-      if (!dim) fail_field(at, kDims, expected + ", found " + preview(*dims));
-      out.push_back(*dim);
+  template <class T>
+  T read_typed(const NodeContext& at, std::string_view field, const Json& v, const std::string& expected) const {
+    const auto wrong = [&]() { fail_field(at, field, "expected " + expected + ", found " + preview(v)); };
+    if constexpr (std::is_same_v<T, bool>) {
+      if (!v.is_boolean()) wrong();
+      return v.get<bool>();
+    } else if constexpr (std::is_same_v<T, double>) {
+      if (!v.is_number()) wrong();
+      return v.get<double>();
+    } else if constexpr (std::is_same_v<T, std::int64_t>) {
+      auto i = as_int64(v);
+      if (!i) wrong();
+      return *i;
+    } else if constexpr (std::is_same_v<T, int> || std::is_same_v<T, std::optional<int>>) {
+      auto i = as_int64(v);
+      if (!i || *i < std::numeric_limits<int>::min() || *i > std::numeric_limits<int>::max()) wrong();
+      return static_cast<int>(*i);
+    } else {
+      static_assert(std::is_same_v<T, std::vector<std::int64_t>>, "a new attribute type needs a reader here");
+      if (!v.is_array()) wrong();
+      T out;
+      for (const Json& d : v) {
+        auto i = as_int64(d);
+        if (!i) wrong();
+        out.push_back(*i);
+      }
+      return out;
     }
-    return out;
-  }
-
-  std::int64_t read_offset(const NodeContext& at, const Json& n) const {
-    auto v = n.find(kOffset);
-    if (v == n.end()) fail(at, "missing field " + in_quotes(kOffset) + ": expected an element offset");
-    auto offset = as_int64(*v);
-    if (!offset || *offset < 0) fail_field(at, kOffset, "expected a non-negative integer, found " + preview(*v));
-    return *offset;
-  }
-
-  std::optional<int> read_axis(const NodeContext& at, const Json& n) const {
-    auto axis = n.find(kAxis);
-    if (axis == n.end()) return std::nullopt;
-    auto a = as_int64(*axis);
-    if (!a || *a < std::numeric_limits<int>::min() || *a > std::numeric_limits<int>::max())
-      fail_field(at, kAxis, "expected an integer axis, found " + preview(*axis));
-    return static_cast<int>(*a);
-  }
-
-  bool read_flag(const NodeContext& at, const Json& n, std::string_view field) const {
-    auto v = n.find(field);
-    if (v == n.end()) return false;
-    if (!v->is_boolean()) fail_field(at, field, "expected true or false, found " + preview(*v));
-    return v->get<bool>();
-  }
-
-  double read_finite_number(const NodeContext& at, const Json& n, std::string_view field, const char* what) const {
-    auto v = n.find(field);
-    if (v == n.end()) fail(at, "missing field " + in_quotes(field) + ": expected a number (" + what + ")");
-    if (!v->is_number()) fail_field(at, field, "expected a number, found " + preview(*v));
-    double d = v->get<double>();
-    if (!std::isfinite(d)) fail_field(at, field, "expected a finite number, found " + preview(*v));
-    return d;
   }
 
   Init read_init(const NodeContext& at, const Json& n, const Shape& shape, DType dtype) {

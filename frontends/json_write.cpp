@@ -98,22 +98,7 @@ class Writer {
       for (NodeId in : g_.inputs(id)) inputs.push_back(g_[in].name);
       rest[kInputs] = std::move(inputs);
     }
-    if (info.accepts(Attr::kShape)) rest[kShape] = n.shape.dims();
-    if (info.accepts(Attr::kDtype) && n.dtype != DType::f32) rest[kDtype] = std::string(dtype_name(n.dtype));
-    if (info.accepts(Attr::kClasses)) rest[kClasses] = n.attrs.classes;
-    if (info.accepts(Attr::kAxis) && n.attrs.axis) rest[kAxis] = *n.attrs.axis;
-    if (info.accepts(Attr::kTransposes)) {
-      if (n.attrs.transpose_a) rest[kTransposeA] = true;
-      if (n.attrs.transpose_b) rest[kTransposeB] = true;
-    }
-    if (info.accepts(Attr::kFactor)) rest[kFactor] = finite(id, kFactor, n.attrs.factor);
-    if (info.accepts(Attr::kIndex)) rest[kIndex] = n.attrs.index;
-    if (info.accepts(Attr::kDims)) rest[kDims] = n.attrs.dims;
-    if (info.accepts(Attr::kOffset)) rest[kOffset] = n.attrs.offset;
-    for (const NumberField& h : kHyperparameters)
-      if (info.accepts(h.attr)) rest[std::string(h.name)] = finite(id, h.name, n.attrs.*h.member);
-    if (info.accepts(Attr::kInit)) rest[kInit] = init(id, n.attrs.init);
-    if (info.accepts(Attr::kValue)) rest[kValue] = value(id, n.shape, n.attrs.value);
+    for (const AttrUse& use : attr_uses(n.op)) write_attr(id, use, rest);
     if (n.role != Role::forward) rest[kRole] = std::string(role_name(n.role));
 
     if (!rest.empty()) {
@@ -124,6 +109,31 @@ class Writer {
       line += fields.substr(1, fields.size() - 2);  // without rest's own braces
     }
     return line + "}";
+  }
+
+  // A required attribute always, an optional one when it differs from the
+  // op's default (so files stay short and read back the same).
+  void write_attr(NodeId id, const AttrUse& use, Json& rest) const {
+    const Node& n = g_[id];
+    const std::string name(attr_name(use.id));
+    if (use.id == AttrId::shape) {
+      rest[name] = n.shape.dims();
+      return;
+    }
+    if (use.id == AttrId::dtype) {
+      if (n.dtype != DType::f32) rest[name] = std::string(dtype_name(n.dtype));
+      return;
+    }
+    if (!use.required && is_default_value(n.op, use.id, n.attrs)) return;
+    visit_attr(use.id, n.attrs, [&](const auto& v) {
+      using T = std::decay_t<decltype(v)>;
+      if constexpr (std::is_same_v<T, double>) rest[name] = finite(id, name, v);
+      else if constexpr (std::is_same_v<T, Init>) rest[name] = init(id, v);
+      else if constexpr (std::is_same_v<T, std::vector<double>>) rest[name] = value(id, n.shape, v);
+      else if constexpr (std::is_same_v<T, std::optional<int>>) {
+        if (v) rest[name] = *v;
+      } else rest[name] = v;
+    });
   }
 
   double finite(NodeId id, std::string_view field, double v) const {

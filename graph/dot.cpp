@@ -66,28 +66,31 @@ std::string format_number(double v) {
   return os.str();
 }
 
-// The attributes worth a glance in a picture; empty when all are defaults.
+// The attributes worth a glance in a picture, as graph/ops.def declares
+// them: required ones always, optional ones when they differ from the op's
+// default; a constant's values are data, not settings, and are left out.
 std::string attribute_line(const Node& n) {
-  const OpInfo& info = n.info();
   std::vector<std::string> parts;
-  if (info.accepts(Attr::kAxis) && n.attrs.axis) parts.push_back("axis=" + std::to_string(*n.attrs.axis));
-  if (info.accepts(Attr::kTransposes)) {
-    if (n.attrs.transpose_a) parts.emplace_back("transpose_a");
-    if (n.attrs.transpose_b) parts.emplace_back("transpose_b");
+  for (const AttrUse& use : attr_uses(n.op)) {
+    if (!use.required && is_default_value(n.op, use.id, n.attrs)) continue;
+    const std::string name(attr_name(use.id));
+    visit_attr(use.id, n.attrs, [&](const auto& v) {
+      using T = std::decay_t<decltype(v)>;
+      if constexpr (std::is_same_v<T, bool>) {
+        if (v) parts.push_back(name);
+      } else if constexpr (std::is_same_v<T, double>) {
+        parts.push_back(name + "=" + format_number(v));
+      } else if constexpr (std::is_same_v<T, std::optional<int>>) {
+        if (v) parts.push_back(name + "=" + std::to_string(*v));
+      } else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) {
+        parts.push_back(name + "=" + Shape(v).str());
+      } else if constexpr (std::is_same_v<T, Init>) {
+        parts.push_back(name + "=" + std::string(init_kind_name(v.kind)));
+      } else if constexpr (std::is_integral_v<T>) {
+        parts.push_back(name + "=" + std::to_string(v));
+      }
+    });
   }
-  if (info.accepts(Attr::kFactor)) parts.push_back("factor=" + format_number(n.attrs.factor));
-  if (info.accepts(Attr::kIndex)) parts.push_back("index=" + std::to_string(n.attrs.index));
-  if (info.accepts(Attr::kDims)) parts.push_back("dims=" + Shape(n.attrs.dims).str());
-  if (info.accepts(Attr::kOffset)) parts.push_back("offset=" + std::to_string(n.attrs.offset));
-  if (info.accepts(Attr::kClasses)) parts.push_back("classes=" + std::to_string(n.attrs.classes));
-  if (info.accepts(Attr::kInit)) parts.push_back("init=" + std::string(init_kind_name(n.attrs.init.kind)));
-  if (info.accepts(Attr::kLr)) parts.push_back("lr=" + format_number(n.attrs.lr));
-  if (info.accepts(Attr::kMomentum)) parts.push_back("momentum=" + format_number(n.attrs.momentum));
-  if (info.accepts(Attr::kBeta1)) parts.push_back("beta1=" + format_number(n.attrs.beta1));
-  if (info.accepts(Attr::kBeta2)) parts.push_back("beta2=" + format_number(n.attrs.beta2));
-  if (info.accepts(Attr::kEps)) parts.push_back("eps=" + format_number(n.attrs.eps));
-  if (info.accepts(Attr::kWeightDecay) && n.attrs.weight_decay != 0.0)
-    parts.push_back("weight_decay=" + format_number(n.attrs.weight_decay));
   std::string line;
   for (const auto& p : parts) line += (line.empty() ? "" : " ") + p;
   return line;

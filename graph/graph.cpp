@@ -54,6 +54,8 @@ NodeId Graph::add_explicit(OpKind op, const std::vector<NodeId>& inputs, Shape s
 
   for (NodeId i : inputs)
     if (i >= size()) throw Error(describe_new(name, op) + ": an input refers to a node that does not exist");
+  if (std::optional<AttrProblem> bad = check_attrs(op, attrs))
+    throw Error(describe_new(name, op) + ": attribute '" + std::string(attr_name(bad->id)) + "': " + bad->message);
   // A multi-output node's kernel writes output k into the buffer of the one
   // get_output node for k.
   if (op == OpKind::get_output && inputs.size() == 1)

@@ -5,82 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "graph/attrs.hpp"
 #include "graph/dtype.hpp"
 #include "graph/op.hpp"
 #include "graph/shape.hpp"
 
 namespace kiln {
-
-// How a param is initialised. Fields that a kind does not use are ignored and
-// are not written to JSON.
-struct Init {
-  enum class Kind { zeros, constant, normal, uniform, xavier, he, file };
-  Kind kind = Kind::zeros;
-  double value = 0.0;             // constant
-  double mean = 0.0, std = 1.0;   // normal
-  double low = 0.0, high = 1.0;   // uniform
-  std::optional<std::uint64_t> seed;
-  // file: values read from a tensor file when the graph was read. `path` is
-  // the reference as the graph file writes it (relative to that file's
-  // folder, or absolute), `tensor` the name inside a safetensors file (empty
-  // for a .npy file), `values` the param's elements in row-major order,
-  // shared by the copies of a graph rather than copied with them.
-  std::string path;
-  std::string tensor;
-  std::shared_ptr<const std::vector<double>> values;
-
-  static Init zeros() { return {}; }
-  static Init constant(double v) { Init i; i.kind = Kind::constant; i.value = v; return i; }
-  static Init normal(double std, double mean = 0.0) { Init i; i.kind = Kind::normal; i.std = std; i.mean = mean; return i; }
-  static Init uniform(double low, double high) { Init i; i.kind = Kind::uniform; i.low = low; i.high = high; return i; }
-  static Init xavier() { Init i; i.kind = Kind::xavier; return i; }
-  static Init he() { Init i; i.kind = Kind::he; return i; }
-  static Init from_values(std::vector<double> values, std::string path, std::string tensor = {}) {
-    Init i;
-    i.kind = Kind::file;
-    i.path = std::move(path);
-    i.tensor = std::move(tensor);
-    i.values = std::make_shared<const std::vector<double>>(std::move(values));
-    return i;
-  }
-
-  // Compares the file values by content, not by pointer.
-  friend bool operator==(const Init& a, const Init& b) {
-    auto same_values = [](const auto& x, const auto& y) { return x == y || (x && y && *x == *y); };
-    return a.kind == b.kind && a.value == b.value && a.mean == b.mean && a.std == b.std && a.low == b.low &&
-           a.high == b.high && a.seed == b.seed && a.path == b.path && a.tensor == b.tensor &&
-           same_values(a.values, b.values);
-  }
-};
-
-std::string_view init_kind_name(Init::Kind k);
-std::optional<Init::Kind> parse_init_kind(std::string_view s);
-
-// The attributes of all ops in one plain struct; the op table says which ones
-// an op reads (OpInfo::attrs).
-struct Attrs {
-  std::optional<int> axis;     // reductions: absent = all axes; softmax family: absent = last
-  bool transpose_a = false;
-  bool transpose_b = false;
-  double factor = 1.0;         // scale
-  std::int64_t classes = 0;    // labels
-  Init init;                   // param
-  std::vector<double> value;   // constant, row-major
-  // optimizer updates (defaults are PyTorch's)
-  double lr = 0.01;
-  double momentum = 0.9;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weight_decay = 0.0;
-  int index = 1;               // get_output: output 0 is the node itself, so 1 and up
-  // reshape, as written (ONNX's convention): d > 0 is that dimension, 0 keeps
-  // the operand's dimension at that position, one -1 takes what is left
-  std::vector<std::int64_t> dims;
-  std::int64_t offset = 0;     // allreduce_slice: its first element in the operand
-
-  friend bool operator==(const Attrs&, const Attrs&) = default;
-};
 
 // Which part of a training step a node belongs to; DOT colours by it.
 enum class Role : std::uint8_t { forward, backward, update };

@@ -4,37 +4,17 @@
 #include <span>
 #include <string_view>
 
+#include "graph/attrs.hpp"
 #include "graph/dtype.hpp"
 #include "graph/shape.hpp"
 
 namespace kiln {
 
-// Which attributes an op accepts; readers reject any other field.
-namespace Attr {
-enum : std::uint32_t {
-  kNone = 0,
-  kShape = 1u << 0,       // explicit output shape (leaves, expand)
-  kDtype = 1u << 1,       // explicit dtype (leaves other than labels)
-  kClasses = 1u << 2,     // labels
-  kInit = 1u << 3,        // param
-  kValue = 1u << 4,       // constant
-  kAxis = 1u << 5,        // reductions, softmax family, expand
-  kTransposes = 1u << 6,  // matmul: transpose_a, transpose_b
-  kFactor = 1u << 7,      // scale
-  kLr = 1u << 8,          // optimizer updates: learning rate
-  kMomentum = 1u << 9,
-  kBeta1 = 1u << 10,
-  kBeta2 = 1u << 11,
-  kEps = 1u << 12,
-  kWeightDecay = 1u << 13,
-  kIndex = 1u << 14,      // get_output: which output of its operand
-  kDims = 1u << 15,       // reshape: target dimensions, 0 = keep, -1 = inferred
-  kOffset = 1u << 16,     // allreduce_slice: the first element it reads
-};
-}  // namespace Attr
-
 enum class Category {
-  leaf, elementwise, reduction, linalg, classification, regularisation, fused, gradient, update,
+  leaf,
+  unary,        // elementwise unary with a scalar function (KILN_POINTWISE, graph/pointwise.hpp)
+  elementwise,  // the other elementwise ops: broadcasting binaries, scale
+  reduction, linalg, classification, regularisation, fused, gradient, update,
   projection,  // get_output: names output k >= 1 of a multi-output node
   layout,      // reshape: the operand's elements, in order, under another shape
   collective,  // the data-parallel gradient reduction (passes/allreduce.hpp)
@@ -43,18 +23,16 @@ enum class Category {
 inline constexpr int kVariadic = -1;
 
 enum class OpKind : std::uint8_t {
-#define KILN_OP(name, arity, attrs, category, rule) name,
+#define KILN_OP(name, arity, attrs, category, rule, onnx) name,
 #include "graph/ops.def"
 #undef KILN_OP
 };
 
 inline constexpr std::size_t kOpCount = 0
-#define KILN_OP(name, arity, attrs, category, rule) +1
+#define KILN_OP(name, arity, attrs, category, rule, onnx) +1
 #include "graph/ops.def"
 #undef KILN_OP
     ;
-
-struct Attrs;
 
 // What a shape rule sees of one operand.
 struct TensorType {
@@ -71,11 +49,12 @@ using ShapeRule = TensorType (*)(std::span<const TensorType> in, const Attrs& at
 struct OpInfo {
   std::string_view name;
   int arity;
-  std::uint32_t attrs;
+  std::uint64_t attr_mask;  // bit k: declares AttrId k
   Category category;
   ShapeRule infer;
+  std::string_view onnx_name;  // "" when no ONNX operator imports as this op
 
-  bool accepts(std::uint32_t attr) const { return (attrs & attr) != 0; }
+  bool accepts(AttrId a) const { return (attr_mask >> static_cast<unsigned>(a)) & 1u; }
   bool is_leaf() const { return category == Category::leaf; }
 };
 
@@ -83,5 +62,22 @@ const OpInfo& op_info(OpKind op);
 std::optional<OpKind> find_op(std::string_view name);
 inline std::string_view op_name(OpKind op) { return op_info(op).name; }
 std::string_view category_name(Category c);
+
+// The op's attributes as graph/ops.def declares them, in declaration order
+// (the order files write them).
+std::span<const AttrUse> attr_uses(OpKind op);
+// Attrs holding the op's own defaults for the attributes it declares (and the
+// kind defaults of graph/attrs.def for the rest): where every node of this op
+// starts, in files, the builders and the passes.
+const Attrs& defaults_for(OpKind op);
+// The first attribute of `attrs` the op declares that fails its check, with
+// what was expected and found; nullopt when all pass.
+struct AttrProblem {
+  AttrId id;
+  std::string message;
+};
+std::optional<AttrProblem> check_attrs(OpKind op, const Attrs& attrs);
+// True when the declared attribute `id` of `attrs` holds the op's default.
+bool is_default_value(OpKind op, AttrId id, const Attrs& attrs);
 
 }  // namespace kiln

@@ -333,13 +333,10 @@ TensorType get_output(std::span<const TensorType> in, const Attrs& attrs, const 
   return in[static_cast<std::size_t>(attrs.index)];
 }
 
+// The one multi-output op so far; a second one adds its outputs here.
 std::vector<TensorType> extra_outputs(OpKind op, std::span<const TensorType> in, const Attrs&) {
-  switch (op) {
-    case OpKind::softmax_cross_entropy_with_grad:
-      return {in[0]};  // the gradient with respect to the logits
-    default:
-      return {};
-  }
+  if (op == OpKind::softmax_cross_entropy_with_grad) return {in[0]};  // the gradient with respect to the logits
+  return {};
 }
 
 }  // namespace kiln::shape_rules

@@ -1,7 +1,10 @@
 #include "passes/constant_eval.hpp"
 
 #include <cmath>
+#include <array>
 #include <cstddef>
+
+#include "graph/pointwise.hpp"
 
 namespace kiln {
 namespace {
@@ -72,69 +75,130 @@ std::vector<double> map(std::vector<double> x, F f) {
 
 }  // namespace
 
-bool can_fold(OpKind op) {
-  switch (op) {
-    case OpKind::add: case OpKind::sub: case OpKind::mul: case OpKind::div:
-    case OpKind::neg: case OpKind::scale: case OpKind::relu: case OpKind::sigmoid:
-    case OpKind::tanh: case OpKind::exp: case OpKind::log: case OpKind::square:
-    case OpKind::sum: case OpKind::mean: case OpKind::expand: case OpKind::add_n:
-    case OpKind::dot: case OpKind::l2: case OpKind::reshape:
-      return true;
-    default:
-      return false;
-  }
+namespace {
+
+// One entry per op: how it folds, or nullptr when it never does. `in` are
+// the operands' values rounded to the node's dtype.
+using Fold = std::vector<double> (*)(const Node& node, const std::vector<std::vector<double>>& in,
+                                     const std::vector<const Node*>& operands);
+
+namespace fold {
+
+using In = std::vector<std::vector<double>>;
+using Operands = std::vector<const Node*>;
+
+// Leaves are what folding produces, not what it folds.
+constexpr Fold input = nullptr;
+constexpr Fold labels = nullptr;
+constexpr Fold param = nullptr;
+constexpr Fold constant = nullptr;
+
+std::vector<double> add(const Node&, const In& in, const Operands&) {
+  return broadcast(in[0], in[1], [](double a, double b) { return a + b; });
+}
+std::vector<double> sub(const Node&, const In& in, const Operands&) {
+  return broadcast(in[0], in[1], [](double a, double b) { return a - b; });
+}
+std::vector<double> mul(const Node&, const In& in, const Operands&) {
+  return broadcast(in[0], in[1], [](double a, double b) { return a * b; });
+}
+std::vector<double> div(const Node&, const In& in, const Operands&) {
+  return broadcast(in[0], in[1], [](double a, double b) { return a / b; });
+}
+std::vector<double> scale(const Node& n, const In& in, const Operands&) {
+  return map(in[0], [f = n.attrs.factor](double v) { return f * v; });
 }
 
+// Elementwise unary ops (KILN_POINTWISE) fold through their scalar function.
+template <class F>
+std::vector<double> pointwise_op(const Node&, const In& in, const Operands&) {
+  return map(in[0], F{});
+}
+
+std::vector<double> sum(const Node& n, const In& in, const Operands& operands) {
+  return reduce_sum(in[0], operands[0]->shape, n.attrs.axis);
+}
+std::vector<double> mean(const Node& n, const In& in, const Operands& operands) {
+  std::vector<double> out = reduce_sum(in[0], operands[0]->shape, n.attrs.axis);
+  double count = static_cast<double>(in[0].size()) / static_cast<double>(out.size());
+  for (double& v : out) v /= count;
+  return out;
+}
+
+// Ops that need a real kernel (GEMMs, the softmax family, the losses and
+// their gradients) are never folded: passes may not depend on the runtime.
+constexpr Fold matmul = nullptr;
+std::vector<double> dot(const Node&, const In& in, const Operands&) {
+  double s = 0;
+  for (std::size_t i = 0; i < in[0].size(); ++i) s += in[0][i] * in[1][i];
+  return {s};
+}
+constexpr Fold softmax = nullptr;
+constexpr Fold log_softmax = nullptr;
+constexpr Fold cross_entropy = nullptr;
+constexpr Fold softmax_cross_entropy = nullptr;
+
+std::vector<double> reshape(const Node&, const In& in, const Operands&) { return in[0]; }  // row-major order is kept
+
+std::vector<double> l2(const Node&, const In& in, const Operands&) {
+  double s = 0;
+  for (double v : in[0]) s += v * v;
+  return {0.5 * s};
+}
+
+constexpr Fold affine = nullptr;
+constexpr Fold affine_relu = nullptr;
+constexpr Fold softmax_cross_entropy_with_grad = nullptr;
+constexpr Fold get_output = nullptr;
+
+std::vector<double> add_n(const Node&, const In& in, const Operands&) {
+  std::vector<double> out = in[0];
+  for (std::size_t k = 1; k < in.size(); ++k)
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] += in[k][i];
+  return out;
+}
+std::vector<double> expand(const Node& n, const In& in, const Operands&) { return kiln::expand(in[0], n.shape, n.attrs.axis); }
+
+constexpr Fold relu_grad = nullptr;
+constexpr Fold softmax_grad = nullptr;
+constexpr Fold log_softmax_grad = nullptr;
+constexpr Fold cross_entropy_grad = nullptr;
+constexpr Fold softmax_cross_entropy_grad = nullptr;
+
+// Updates overwrite persistent state and the reduction talks to other ranks:
+// neither is a value of its operands alone.
+constexpr Fold sgd_update = nullptr;
+constexpr Fold momentum_update = nullptr;
+constexpr Fold ema_update = nullptr;
+constexpr Fold ema_square_update = nullptr;
+constexpr Fold step_count = nullptr;
+constexpr Fold adam_update = nullptr;
+constexpr Fold sgd_matmul_update = nullptr;
+constexpr Fold allreduce_start = nullptr;
+constexpr Fold allreduce_wait = nullptr;
+constexpr Fold allreduce_slice = nullptr;
+
+}  // namespace fold
+
+constexpr std::array<Fold, kOpCount> kFolds = {{
+#define KILN_POINTWISE(name, onnx) &fold::pointwise_op<pointwise::name>,
+#define KILN_OP(name, arity, attrs, category, rule, onnx) fold::name,
+#include "graph/ops.def"
+#undef KILN_OP
+#undef KILN_POINTWISE
+}};
+
+}  // namespace
+
+bool can_fold(OpKind op) { return kFolds[static_cast<std::size_t>(op)] != nullptr; }
+
 std::optional<std::vector<double>> evaluate_constant(const Node& node, const std::vector<const Node*>& operands) {
-  if (!can_fold(node.op)) return std::nullopt;
+  const Fold fold = kFolds[static_cast<std::size_t>(node.op)];
+  if (!fold) return std::nullopt;
   DType t = node.dtype;
   std::vector<std::vector<double>> in;
   for (const Node* o : operands) in.push_back(values_of(*o, t));
-  const Attrs& attrs = node.attrs;
-  std::vector<double> out;
-  switch (node.op) {
-    case OpKind::add: out = broadcast(in[0], in[1], [](double a, double b) { return a + b; }); break;
-    case OpKind::sub: out = broadcast(in[0], in[1], [](double a, double b) { return a - b; }); break;
-    case OpKind::mul: out = broadcast(in[0], in[1], [](double a, double b) { return a * b; }); break;
-    case OpKind::div: out = broadcast(in[0], in[1], [](double a, double b) { return a / b; }); break;
-    case OpKind::neg: out = map(in[0], [](double v) { return -v; }); break;
-    case OpKind::scale: out = map(in[0], [f = attrs.factor](double v) { return f * v; }); break;
-    case OpKind::relu: out = map(in[0], [](double v) { return v > 0 ? v : 0.0; }); break;
-    case OpKind::sigmoid: out = map(in[0], [](double v) { return 1.0 / (1.0 + std::exp(-v)); }); break;
-    case OpKind::tanh: out = map(in[0], [](double v) { return std::tanh(v); }); break;
-    case OpKind::exp: out = map(in[0], [](double v) { return std::exp(v); }); break;
-    case OpKind::log: out = map(in[0], [](double v) { return std::log(v); }); break;
-    case OpKind::square: out = map(in[0], [](double v) { return v * v; }); break;
-    case OpKind::sum: out = reduce_sum(in[0], operands[0]->shape, attrs.axis); break;
-    case OpKind::mean: {
-      out = reduce_sum(in[0], operands[0]->shape, attrs.axis);
-      double n = static_cast<double>(in[0].size()) / static_cast<double>(out.size());
-      for (double& v : out) v /= n;
-      break;
-    }
-    case OpKind::expand: out = expand(in[0], node.shape, attrs.axis); break;
-    case OpKind::reshape: out = in[0]; break;  // row-major order is unchanged
-    case OpKind::add_n: {
-      out = in[0];
-      for (std::size_t k = 1; k < in.size(); ++k)
-        for (std::size_t i = 0; i < out.size(); ++i) out[i] += in[k][i];
-      break;
-    }
-    case OpKind::dot: {
-      double s = 0;
-      for (std::size_t i = 0; i < in[0].size(); ++i) s += in[0][i] * in[1][i];
-      out = {s};
-      break;
-    }
-    case OpKind::l2: {
-      double s = 0;
-      for (double v : in[0]) s += v * v;
-      out = {0.5 * s};
-      break;
-    }
-    default:
-      return std::nullopt;
-  }
+  std::vector<double> out = fold(node, in, operands);
   for (double& v : out) v = round_to(t, v);
   return out;
 }

@@ -241,7 +241,7 @@ void expand(GradContext& c) { c.make_for(0, OpKind::sum, {c.dy()}, axis_attr(c.s
 namespace {
 
 constexpr std::array<GradRule, kOpCount> kRules = {{
-#define KILN_OP(name, arity, attrs, category, rule) grad::name,
+#define KILN_OP(name, arity, attrs, category, rule, onnx) grad::name,
 #include "graph/ops.def"
 #undef KILN_OP
 }};

@@ -6,15 +6,19 @@
 #include "runtime/gemm/plan_gemms.hpp"
 #include "runtime/kernels.hpp"
 #include "runtime/kernels/kernel_list.hpp"
+#include "runtime/kernels/pointwise.hpp"
+#include "graph/pointwise.hpp"
 #include "graph/shape_rules.hpp"
 
 namespace kiln {
 namespace {
 
 constexpr std::array<Kernel, kOpCount> kKernels = {{
-#define KILN_OP(name, arity, attrs, category, rule) &kernels::name,
+#define KILN_POINTWISE(name, onnx) &kernels::pointwise<pointwise::name>,
+#define KILN_OP(name, arity, attrs, category, rule, onnx) &kernels::name,
 #include "graph/ops.def"
 #undef KILN_OP
+#undef KILN_POINTWISE
 }};
 
 // CBLAS takes dimensions as int; a larger one must fail at bind time, never
@@ -96,52 +100,6 @@ void bind_kernel(OpKind op, std::span<const TensorRef> inputs, const TensorRef& 
     while (k < kMaxKernelInputs && next < n) set_input(c, k++, inputs[next++]);
     c.n_in = k;
     calls.push_back({kernel, c});
-  }
-}
-
-bool kernel_allows_in_place(OpKind op, int operand) {
-  // Optimizer updates always overwrite operand 0 (runtime/kernels/update.cpp).
-  if (op_info(op).category == Category::update) return operand == 0;
-  switch (op) {
-    case OpKind::add:
-    case OpKind::sub:
-    case OpKind::mul:
-    case OpKind::div:
-    case OpKind::relu_grad:
-    case OpKind::softmax_grad:
-    case OpKind::log_softmax_grad:
-      return true;  // elementwise over operands shaped like the output
-    case OpKind::neg:
-    case OpKind::scale:
-    case OpKind::relu:
-    case OpKind::sigmoid:
-    case OpKind::tanh:
-    case OpKind::exp:
-    case OpKind::log:
-    case OpKind::square:
-    case OpKind::softmax:
-    case OpKind::log_softmax:
-    case OpKind::reshape:  // a copy, or nothing when the buffers are one
-      return operand == 0;
-    // A chained add_n has overwritten the output before its later calls read
-    // the operands past the first call's.
-    case OpKind::add_n:
-      return operand < kMaxKernelInputs;
-    // Reads p[i] and t[i] before writing dp[i]; soft targets are shaped like p.
-    case OpKind::cross_entropy_grad:
-      return operand == 0 || operand == 1;
-    // Rewrites a row as softmax before subtracting the targets, so only the
-    // logits may share its buffer.
-    case OpKind::softmax_cross_entropy_grad:
-      return operand == 0;
-    // One gradient is summed over the ranks in its own buffer; a bucket
-    // (several operands) packs them into its output, in place on the first
-    // only when the others are empty.
-    case OpKind::allreduce_start:
-    case OpKind::allreduce_wait:
-      return operand == 0;
-    default:
-      return false;
   }
 }
 

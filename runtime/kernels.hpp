@@ -36,10 +36,4 @@ struct BoundKernel {
 void bind_kernel(OpKind op, std::span<const TensorRef> inputs, const TensorRef& out, const Attrs& attrs,
                  std::vector<BoundKernel>& calls, std::span<const TensorRef> extra_outputs = {});
 
-// Whether the kernel of `op` stays correct when its output buffer is exactly
-// operand `operand`'s buffer (same address, same shape): what the memory
-// planner may reuse in place. True for the elementwise ops, the softmax
-// family and the backward helpers whose output is shaped like that operand.
-bool kernel_allows_in_place(OpKind op, int operand);
-
 }  // namespace kiln

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "graph/error.hpp"
+#include "passes/in_place.hpp"
 #include "passes/liveness.hpp"
 #include "runtime/feed.hpp"
 #include "runtime/kernels.hpp"
@@ -248,7 +249,7 @@ void Plan::State::resolve_storage() {
     if (std::optional<NodeId> target = overwritten_persistent(graph, id)) {
       // The optimizer ops are written to overwrite operand 0; an ordinary op
       // tagged as an update may do so only if its kernel runs in place.
-      if (node.info().category != Category::update && !kernel_allows_in_place(node.op, 0))
+      if (node.info().category != Category::update && !op_may_overwrite_operand(node.op, 0))
         throw Error(describe(graph, id) + ": writes the new value of " + describe(graph, *target) +
                     " in place, but its kernel cannot overwrite its operand 0");
       storage[id] = storage[*target];

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "graph/error.hpp"
@@ -182,11 +183,6 @@ void map_binary(Mapper& m, const NodeProto& node) {
   }
 }
 
-template <Value (*kUnary)(Value, std::string)>
-void map_unary(Mapper& m, const NodeProto& node) {
-  m.define(node, kUnary(m.operand(node, 0), m.name_for(node)));
-}
-
 // kiln's softmax runs over the last axis. Before opset 13 ONNX flattens the
 // input to 2-D at `axis` (default 1) and normalises over everything from
 // `axis` on; from 13 it normalises over `axis` (default -1). Either equals
@@ -266,8 +262,18 @@ void map_constant(Mapper& m, const NodeProto& node) {
   }
 }
 
-const std::map<std::string, OpMapper>& op_mappers() {
-  static const std::map<std::string, OpMapper> table = {
+// An elementwise unary op (KILN_POINTWISE in graph/ops.def) whose ONNX name
+// is declared there: one node of that op.
+template <OpKind kOp>
+void map_pointwise(Mapper& m, const NodeProto& node) {
+  m.define(node, m.builder().op(kOp, {m.operand(node, 0)}, std::nullopt, m.name_for(node)));
+}
+
+// The mappers written here, for ONNX operators that need more than one kiln
+// node or a check of their attributes; op_mappers() adds the elementwise unary
+// ones from graph/ops.def.
+std::map<std::string, OpMapper> written_mappers() {
+  return {
       {"Add", map_binary<Binary::add>},
       {"Constant", map_constant},
       {"Flatten", map_flatten},
@@ -276,13 +282,34 @@ const std::map<std::string, OpMapper>& op_mappers() {
       {"LogSoftmax", map_softmax<true>},
       {"MatMul", map_matmul},
       {"Mul", map_binary<Binary::mul>},
-      {"Relu", map_unary<kiln::relu>},
       {"Reshape", map_reshape},
-      {"Sigmoid", map_unary<kiln::sigmoid>},
       {"Softmax", map_softmax<false>},
       {"Sub", map_binary<Binary::sub>},
-      {"Tanh", map_unary<kiln::tanh>},
   };
+}
+
+// Every ONNX name graph/ops.def declares must import: a name without a
+// mapper stops the first import (and so the ONNX tests) with this op named.
+const std::map<std::string, OpMapper>& op_mappers() {
+  static const std::map<std::string, OpMapper> table = [] {
+    std::map<std::string, OpMapper> t = written_mappers();
+    const std::pair<OpKind, OpMapper> pointwise[] = {
+#define KILN_POINTWISE(name, onnx) {OpKind::name, &map_pointwise<OpKind::name>},
+#define KILN_OP(...)
+#include "graph/ops.def"
+#undef KILN_OP
+#undef KILN_POINTWISE
+    };
+    for (const auto& [op, mapper] : pointwise)
+      if (!op_info(op).onnx_name.empty()) t.emplace(std::string(op_info(op).onnx_name), mapper);
+    for (std::size_t k = 0; k < kOpCount; ++k) {
+      const std::string_view onnx = op_info(static_cast<OpKind>(k)).onnx_name;
+      if (!onnx.empty() && !t.count(std::string(onnx)))
+        throw std::logic_error("graph/ops.def names ONNX operator " + std::string(onnx) + " for op " +
+                               std::string(op_name(static_cast<OpKind>(k))) + ", but frontends/onnx has no mapper");
+    }
+    return t;
+  }();
   return table;
 }
 

@@ -1,6 +1,7 @@
 // Graph, its readers and writers, the seed models and the Builder.
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -170,6 +171,133 @@ void bind_value(py::module_& m) {
 
 using Name = std::optional<std::string>;
 
+// The operand names a generated method shows: x; a, b; a, b, c; ...
+std::string operand_name(int arity, int k) {
+  if (arity == 1) return "x";
+  return std::string(1, static_cast<char>('a' + k));
+}
+
+std::vector<const AttrUse*> keyword_attrs(OpKind op) {
+  std::vector<const AttrUse*> out;
+  for (const AttrUse& use : attr_uses(op))
+    if (!is_node_field(use.id)) out.push_back(&use);
+  return out;
+}
+
+bool takes_shape(OpKind op) { return op_info(op).accepts(AttrId::shape); }
+
+// "matmul(a, b, transpose_a=False, transpose_b=False, name=None)"
+std::string builder_doc(OpKind op) {
+  const OpInfo& info = op_info(op);
+  std::string sig = std::string(info.name) + "(";
+  if (info.arity == kVariadic) sig += "operands";
+  for (int k = 0; k < info.arity; ++k) sig += (k ? ", " : "") + operand_name(info.arity, k);
+  if (takes_shape(op)) sig += ", shape";
+  for (const AttrUse* use : keyword_attrs(op)) {
+    sig += ", " + std::string(attr_name(use->id));
+    if (use->required) continue;
+    visit_attr(use->id, defaults_for(op), [&](const auto& v) {
+      sig += "=" + std::string(py::str(py::repr(py::cast(v))));
+    });
+  }
+  sig += ", name=None)";
+  return sig + "\n\nAdds a '" + std::string(info.name) + "' node (graph/ops.def); operands must come from this Builder.";
+}
+
+PyValue as_operand(const BuilderPtr& g, OpKind op, const py::handle& h, std::size_t k) {
+  if (!py::isinstance<PyValue>(h))
+    throw Error("Builder." + std::string(op_name(op)) + ": operand " + std::to_string(k) +
+                " must be a kiln.Value, found " + py::repr(h).cast<std::string>());
+  PyValue v = h.cast<PyValue>();
+  if (v.owner != g)
+    throw Error("Builder." + std::string(op_name(op)) + ": operand '" + v.value.name() + "' belongs to another Builder");
+  return v;
+}
+
+void set_attr(OpKind op, const AttrUse& use, const py::handle& h, Attrs& attrs) {
+  visit_attr(use.id, attrs, [&](auto& member) {
+    using T = std::decay_t<decltype(member)>;
+    try {
+      if constexpr (std::is_same_v<T, std::optional<int>>) member = h.is_none() ? std::nullopt : std::optional<int>(h.cast<int>());
+      else member = h.cast<T>();
+    } catch (const py::cast_error&) {
+      throw Error("Builder." + std::string(op_name(op)) + ": attribute '" + std::string(attr_name(use.id)) +
+                  "': cannot use " + py::repr(h).cast<std::string>());
+    }
+  });
+}
+
+PyValue build_op(const BuilderPtr& g, OpKind op, const py::args& args, const py::kwargs& kwargs) {
+  const OpInfo& info = op_info(op);
+  const std::string method = "Builder." + std::string(info.name);
+  std::vector<Value> operands;
+  std::size_t next = 0;
+  if (info.arity == kVariadic) {
+    if (args.size() > 0 && (py::isinstance<py::list>(args[0]) || py::isinstance<py::tuple>(args[0]))) {
+      for (const py::handle& h : args[0]) operands.push_back(as_operand(g, op, h, operands.size()).value);
+      next = 1;
+    } else {
+      for (; next < args.size() && py::isinstance<PyValue>(args[next]); ++next)
+        operands.push_back(as_operand(g, op, args[next], next).value);
+    }
+  } else {
+    if (args.size() < static_cast<std::size_t>(info.arity))
+      throw Error(method + ": expects " + std::to_string(info.arity) + " operand" + (info.arity == 1 ? "" : "s") +
+                  ", found " + std::to_string(args.size()));
+    for (; next < static_cast<std::size_t>(info.arity); ++next) operands.push_back(as_operand(g, op, args[next], next).value);
+  }
+
+  Attrs attrs = defaults_for(op);
+  std::vector<const AttrUse*> uses = keyword_attrs(op);
+  std::vector<bool> given(uses.size(), false);
+  std::optional<std::string> name;
+  std::size_t positional = 0;
+  for (; next < args.size(); ++next, ++positional) {
+    if (positional < uses.size()) {
+      set_attr(op, *uses[positional], args[next], attrs);
+      given[positional] = true;
+    } else if (positional == uses.size() && !args[next].is_none()) {
+      name = args[next].cast<std::string>();
+    } else if (positional > uses.size()) {
+      throw Error(method + ": too many arguments; see help(kiln.Builder." + std::string(info.name) + ")");
+    }
+  }
+  std::optional<Shape> shape;
+  DType dtype = DType::f32;
+  for (const auto& [key_handle, value] : kwargs) {
+    const std::string key = key_handle.cast<std::string>();
+    if (key == "name") {
+      if (!value.is_none()) name = value.cast<std::string>();
+      continue;
+    }
+    if (key == "shape" && takes_shape(op)) {
+      shape = Shape(value.cast<std::vector<std::int64_t>>());
+      continue;
+    }
+    if (key == "dtype" && info.accepts(AttrId::dtype)) {
+      dtype = dtype_arg(py::reinterpret_borrow<py::object>(value));
+      continue;
+    }
+    auto at = std::find_if(uses.begin(), uses.end(), [&](const AttrUse* u) { return attr_name(u->id) == key; });
+    if (at == uses.end()) {
+      std::string accepted;
+      for (const AttrUse* u : uses) accepted += std::string(attr_name(u->id)) + ", ";
+      throw Error(method + ": unknown keyword '" + key + "' (it accepts " + accepted +
+                  (takes_shape(op) ? "shape, " : "") + "name)");
+    }
+    set_attr(op, **at, value, attrs);
+    given[static_cast<std::size_t>(at - uses.begin())] = true;
+  }
+  for (std::size_t k = 0; k < uses.size(); ++k)
+    if (uses[k]->required && !given[k])
+      throw Error(method + ": missing attribute '" + std::string(attr_name(uses[k]->id)) + "'");
+  if (takes_shape(op)) {
+    if (!shape) throw Error(method + ": missing keyword 'shape' (the output shape)");
+    return wrap(g, g->op_with_type(op, operands, *shape, dtype, std::move(attrs), name.value_or("")));
+  }
+  return wrap(g, g->op(op, operands, std::move(attrs), name.value_or("")));
+}
+
 void bind_builder(py::module_& m) {
   py::class_<Scope>(m, "_Scope")
       .def("__enter__", [](Scope& s) { s.enter(); })
@@ -202,50 +330,18 @@ void bind_builder(py::module_& m) {
            "with builder.scope('fc1'): nodes made inside are named 'fc1/...'")
       .def("graph", [](const BuilderPtr& g) { return g->graph(); }, "A copy of the graph built so far");
 
-  // The ops, as Builder methods: every operand must come from this Builder.
-  auto unary = [&b](const char* op, Value (*f)(Value, std::string)) {
-    b.def(op, [f](const BuilderPtr&, const PyValue& x, const Name& name) { return wrap(x, f(x.value, name_or_empty(name))); },
-          py::arg("x"), py::arg("name") = py::none());
-  };
-  auto binary = [&b](const char* op, Value (*f)(Value, Value, std::string)) {
-    b.def(op, [f](const BuilderPtr&, const PyValue& x, const PyValue& y, const Name& name) {
-      return wrap(x, f(x.value, y.value, name_or_empty(name)));
-    }, py::arg("a"), py::arg("b"), py::arg("name") = py::none());
-  };
-  auto reduce = [&b](const char* op, Value (*f)(Value, std::optional<int>, std::string)) {
-    b.def(op, [f](const BuilderPtr&, const PyValue& x, std::optional<int> axis, const Name& name) {
-      return wrap(x, f(x.value, axis, name_or_empty(name)));
-    }, py::arg("x"), py::arg("axis") = py::none(), py::arg("name") = py::none());
-  };
-  unary("neg", &neg);
-  unary("relu", &relu);
-  unary("sigmoid", &sigmoid);
-  unary("tanh", &kiln::tanh);
-  unary("exp", &kiln::exp);
-  unary("log", &kiln::log);
-  unary("square", &square);
-  unary("l2", &l2);
-  binary("add", &add);
-  binary("sub", &sub);
-  binary("mul", &mul);
-  binary("div", &div);
-  binary("dot", &dot);
-  binary("cross_entropy", &cross_entropy);
-  binary("softmax_cross_entropy", &softmax_cross_entropy);
-  reduce("sum", &sum);
-  reduce("mean", &mean);
-  reduce("softmax", &softmax);
-  reduce("log_softmax", &log_softmax);
-  b.def("scale", [](const BuilderPtr&, const PyValue& x, double factor, const Name& name) {
-    return wrap(x, scale(x.value, factor, name_or_empty(name)));
-  }, py::arg("x"), py::arg("factor"), py::arg("name") = py::none());
-  b.def("matmul", [](const BuilderPtr&, const PyValue& a, const PyValue& w, bool ta, bool tb, const Name& name) {
-    return wrap(a, matmul(a.value, w.value, ta, tb, name_or_empty(name)));
-  }, py::arg("a"), py::arg("b"), py::arg("transpose_a") = false, py::arg("transpose_b") = false,
-     py::arg("name") = py::none());
-  b.def("affine", [](const BuilderPtr&, const PyValue& x, const PyValue& w, const PyValue& bias, const Name& name) {
-    return wrap(x, affine(x.value, w.value, bias.value, name_or_empty(name)));
-  }, py::arg("x"), py::arg("w"), py::arg("b"), py::arg("name") = py::none());
+  // Every other op, as a Builder method generated from graph/ops.def:
+  // operands first, then the op's attributes (positionally in declaration
+  // order, or by keyword), then `name`.
+  for (std::size_t k = 0; k < kOpCount; ++k) {
+    const auto op = static_cast<OpKind>(k);
+    if (op_info(op).is_leaf()) continue;  // input, labels, param, constant: above
+    b.def(std::string(op_name(op)).c_str(),
+          [op](const BuilderPtr& g, const py::args& args, const py::kwargs& kwargs) {
+            return build_op(g, op, args, kwargs);
+          },
+          builder_doc(op).c_str());
+  }
 
   m.def("dense", [](const BuilderPtr& g, const PyValue& x, std::int64_t units, const std::string& name, Init w_init,
                     Init b_init) { return wrap(g, dense(*g, x.value, units, name, w_init, b_init)); },

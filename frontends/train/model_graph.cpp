@@ -107,7 +107,7 @@ Graph edit_graph(const Graph& g, const GraphEdits& edits) {
     for (NodeId in : g.inputs(id)) inputs.push_back(mapped[in]);
     if (edits.batch && (n.op == OpKind::input || n.op == OpKind::labels) && n.shape.rank() >= 1) n.shape[0] = *edits.batch;
     if (edits.init && n.op == OpKind::param) n.attrs.init = *edits.init;
-    if (n.info().accepts(Attr::kShape))
+    if (n.info().accepts(AttrId::shape))
       mapped[id] = out.add_explicit(n.op, inputs, n.shape, n.dtype, n.attrs, n.name, n.role);
     else
       mapped[id] = out.add(n.op, inputs, n.attrs, n.name, n.role);

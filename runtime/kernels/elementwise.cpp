@@ -5,6 +5,7 @@
 
 #include "runtime/kernels/common.hpp"
 #include "runtime/kernels/kernel_list.hpp"
+#include "runtime/kernels/pointwise.hpp"
 
 namespace kiln::kernels {
 namespace {
@@ -37,26 +38,6 @@ void binary(const KernelCall& c, Op op) {
   });
 }
 
-template <class Op>
-void unary(const KernelCall& c, Op op) {
-  for_float(c.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    const T* x = input<T>(c, 0);
-    T* y = output<T>(c);
-    std::size_t n = numel(c.out_shape);
-    for (std::size_t i = 0; i < n; ++i) y[i] = op(x[i]);
-  });
-}
-
-// 1 / (1 + e^-x) computed from e^-|x|, which never overflows: exact 0 and 1
-// in the limits instead of inf / inf.
-template <class T>
-inline T stable_sigmoid(T x) {
-  T e = std::exp(-std::abs(x));
-  T r = T(1) / (T(1) + e);
-  return x >= T(0) ? r : e * r;
-}
-
 }  // namespace
 
 void add(const KernelCall& c) { binary(c, [](auto a, auto b) { return a + b; }); }
@@ -66,22 +47,9 @@ void mul(const KernelCall& c) { binary(c, [](auto a, auto b) { return a * b; });
 // handles both.
 void div(const KernelCall& c) { binary(c, [](auto a, auto b) { return a / b; }); }
 
-void neg(const KernelCall& c) { unary(c, [](auto x) { return -x; }); }
-
 void scale(const KernelCall& c) {
   const double factor = c.attrs->factor;
-  unary(c, [factor](auto x) { return static_cast<decltype(x)>(factor) * x; });
+  pointwise_loop(c, [factor](auto x) { return static_cast<decltype(x)>(factor) * x; });
 }
-
-// x < 0 ? 0 : x keeps a NaN visible instead of turning it into 0.
-void relu(const KernelCall& c) {
-  unary(c, [](auto x) { return x < decltype(x)(0) ? decltype(x)(0) : x; });
-}
-
-void sigmoid(const KernelCall& c) { unary(c, [](auto x) { return stable_sigmoid(x); }); }
-void tanh(const KernelCall& c) { unary(c, [](auto x) { return std::tanh(x); }); }
-void exp(const KernelCall& c) { unary(c, [](auto x) { return std::exp(x); }); }
-void log(const KernelCall& c) { unary(c, [](auto x) { return std::log(x); }); }
-void square(const KernelCall& c) { unary(c, [](auto x) { return x * x; }); }
 
 }  // namespace kiln::kernels

@@ -1,5 +1,5 @@
 // Backward helpers emitted by autodiff. Those whose output is shaped like an
-// operand may run in place on it (see kernel_allows_in_place), so they read
+// operand may run in place on it (see passes/in_place.hpp), so they read
 // each element of that operand before writing the same element.
 #include <algorithm>
 #include <cmath>

@@ -1,9 +1,11 @@
 #pragma once
 #include "runtime/kernel_call.hpp"
 
-// Every kernel, declared by hand per family (not generated from ops.def), so
-// that an op added to graph/ops.def without a kernel here fails to compile
-// in runtime/kernel_table.cpp.
+// Every kernel of an op declared with KILN_OP, declared by hand per family
+// (not generated from ops.def), so that an op added to graph/ops.def without
+// a kernel here fails to compile in runtime/kernel_table.cpp. Ops declared
+// with KILN_POINTWISE need none: their kernel is kernels::pointwise over
+// their scalar function (runtime/kernels/pointwise.hpp).
 namespace kiln::kernels {
 
 // leaves.cpp
@@ -18,14 +20,7 @@ void add(const KernelCall&);
 void sub(const KernelCall&);
 void mul(const KernelCall&);
 void div(const KernelCall&);
-void neg(const KernelCall&);
 void scale(const KernelCall&);
-void relu(const KernelCall&);
-void sigmoid(const KernelCall&);
-void tanh(const KernelCall&);
-void exp(const KernelCall&);
-void log(const KernelCall&);
-void square(const KernelCall&);
 
 // reduce.cpp
 void sum(const KernelCall&);

@@ -187,10 +187,11 @@ std::optional<Graph> graph_using(OpKind op) {
       // Non-default values, and only for the fields the op keeps.
       Attrs h;
       double value = 0.125;
-      for (const json_fields::NumberField& f : json_fields::kHyperparameters) {
-        if (op_info(op).accepts(f.attr)) h.*f.member = value;
-        value /= 3;
-      }
+      for (const AttrUse& use : attr_uses(op))
+        visit_attr(use.id, h, [&](auto& member) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(member)>, double>) member = value;
+          value /= 3;
+        });
       auto grad = g.input("grad", {3, 5});
       auto state = g.param("state", {3, 5}, Init::zeros());
       auto state2 = g.param("state2", {3, 5}, Init::zeros());

@@ -93,7 +93,7 @@ TEST_CASE("a multi-output node owns one type per output, and get_output names ou
                     Catch::Contains("node 'past' (get_output): expected an output index in [1, 2), found 2"));
   second.index = 0;
   CHECK_THROWS_WITH(g.add(OpKind::get_output, {fused}, second, "zeroth"),
-                    Catch::Contains("expected an output index in [1, 2), found 0"));
+                    Catch::Contains("attribute 'index': expected a positive integer, found 0"));
   CHECK_THROWS_WITH(g.add(OpKind::get_output, {z}, {}, "single"),
                     Catch::Contains("node 'single' (get_output): expected an input with several outputs"));
   CHECK_THROWS_WITH(g.add(OpKind::get_output, {fused}, {}, "again"),
