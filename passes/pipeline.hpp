@@ -42,8 +42,9 @@ struct CompileOptions {
   // whole training step (forward, backward, update). Needs differentiate.
   std::optional<OptimizerOptions> optimizer;
   // allreduce: with ranks > 1 (and differentiate) every gradient becomes the
-  // mean over the ranks before its update; the bucketing thresholds too.
-  // Only a count: the communicator itself belongs to the runtime.
+  // mean over the ranks before its update, reduced in buckets as the
+  // thresholds say. Only a count: the communicator belongs to the runtime,
+  // and runtime/compile.cpp sets ranks from it.
   AllreduceOptions allreduce;
   // fuse_update folds each SGD weight gradient into its update (with fuse and
   // an optimizer). true keeps every weight gradient a node of its own, e.g.
@@ -97,9 +98,10 @@ struct CompiledGraph {
 // without differentiate, node ids in memory.outputs, a name in `outputs`
 // that neither the input nor (when differentiating) autodiff's result has, a
 // dump path with another extension or that cannot be written, and whatever
-// the passes reject (e.g. autodiff without a loss), naming the pass when the
-// verifier (with verify_each_pass: after every pass; verify_schedule after
-// schedule) fails after it.
+// the passes reject (e.g. autodiff without a loss, allreduce.ranks < 1),
+// naming the pass when a check fails after it (with verify_each_pass:
+// graph/verify.hpp's verifier after a pass that changes the graph,
+// verify_schedule after schedule, verify_memory_plan after memory_plan).
 CompiledGraph run_pipeline(const Graph& input, const CompileOptions& options = {});
 
 // The pass names in pipeline order, as dump_after and --stats know them.

@@ -14,7 +14,9 @@ namespace {
 CompileOptions pipeline_options(const PlanOptions& options) {
   CompileOptions c = options.compile;
   if (options.optimizer) c.optimizer = options.optimizer;
-  if (options.communicator) c.allreduce.ranks = options.communicator->size();
+  // The Plan reduces over its communicator alone, so the graph must divide
+  // by that many ranks, whatever compile.allreduce says.
+  c.allreduce.ranks = options.communicator ? options.communicator->size() : 1;
   c.allreduce.bucket_below_bytes = options.allreduce_bucket_below_bytes;
   c.allreduce.bucket_bytes = options.allreduce_bucket_bytes;
   // Each node's output is checked after it runs, and a weight gradient folded
