@@ -23,9 +23,9 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-const std::vector<std::string> kAllPasses = {"verify",           "fuse_forward", "autodiff",    "fuse_backward",
-                                             "simplify",         "optimizer_update", "allreduce", "fuse_update",
-                                             "schedule",         "memory_plan"};
+const std::vector<std::string> kAllPasses = {"verify",   "fuse_forward",     "autodiff",  "fuse_backward",
+                                             "simplify", "optimizer_update", "allreduce", "fuse_update",
+                                             "schedule", "memory_plan"};
 
 std::vector<std::string> passes_run(const CompiledGraph& c) {
   std::vector<std::string> names;
