@@ -19,8 +19,9 @@ struct AllreduceOptions {
 };
 
 // The data-parallel pass, run after the optimizer update is appended and
-// before fuse_update (runtime/compile.cpp, when PlanOptions::communicator
-// has more than one rank). Every gradient in Graph::gradients() becomes the
+// before fuse_update (passes/pipeline.cpp, when CompileOptions::allreduce
+// has more than one rank: runtime/compile.cpp sets it from
+// PlanOptions::communicator). Every gradient in Graph::gradients() becomes the
 // mean of that gradient over the ranks before anything reads it:
 //
 //   G -> allreduce_start(G) -> allreduce_wait(·, factor 1/ranks) -> update

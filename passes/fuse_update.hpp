@@ -4,8 +4,9 @@
 
 namespace kiln {
 
-// Update fusion, run after the optimizer update is appended (runtime/
-// compile.cpp, only with CompileOptions::fuse). One rule:
+// Update fusion, run after the optimizer update is appended (passes/
+// pipeline.cpp, only with CompileOptions::fuse and not
+// keep_weight_gradients). One rule:
 //
 //   "sgd_matmul_update"  sgd_update(P, matmul(A, B)) -> sgd_matmul_update(P, A, B)
 //                        with the matmul's transposes, lr and weight decay:

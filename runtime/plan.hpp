@@ -23,8 +23,9 @@ namespace kiln {
 
 struct PlanOptions {
   CompileOptions compile;
-  // Appended after the pipeline when set: the plan then runs a whole training
-  // step (forward, backward, update). Needs compile.differentiate.
+  // The pipeline's optimizer_update pass when set (overriding
+  // compile.optimizer): the plan then runs a whole training step (forward,
+  // backward, update). Needs compile.differentiate.
   std::optional<OptimizerOptions> optimizer;
   // Initialises the params the store does not hold yet (ParamStore::initialise
   // semantics: each param's values depend only on the seed and its name).
@@ -224,9 +225,10 @@ class Plan {
   std::unique_ptr<State> s_;
 };
 
-// Compiles `g` into a Plan: run_pipeline (verify, fuse, autodiff, fuse,
-// simplify), the optimizer update when options.optimizer is set, schedule
-// and memory plan (each checked by its verifier when
+// Compiles `g` into a Plan: run_pipeline with every pass it needs (verify,
+// fuse, autodiff, fuse, simplify, the optimizer update when
+// options.optimizer is set, allreduce with a communicator of several ranks,
+// fuse_update, schedule and memory plan; each checked by its verifier when
 // compile.verify_each_pass or KILN_VERIFY_EVERY_PASS asks), then binds every
 // kernel. stats() has one entry per pass that ran, including
 // "optimizer_update", "schedule" and "memory_plan". With `params`, the plan

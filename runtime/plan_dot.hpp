@@ -5,8 +5,10 @@
 namespace kiln {
 
 // What `kiln dot --stage planned` draws over plan.graph(): the title is the
-// memory plan's summary; every node gets extra lines saying where its value
-// lives during the step —
+// memory plan's summary; the rest is passes/schedule_dot.hpp's
+// schedule_dot_options over the plan's order and memory plan (also what the
+// pipeline's DOT dump after memory_plan shows). Every node gets extra lines
+// saying where its value lives during the step —
 //   arena nodes     "step 12", "offset 1024, 512 B", plus "in place of X"
 //                   when it takes over an operand's buffer, "fed" for inputs
 //                   and labels, "kept to the end" for the loss, gradients

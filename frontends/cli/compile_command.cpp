@@ -140,7 +140,9 @@ void add_compile_command(CLI::App& app) {
   std::string passes;
   for (const std::string& p : pipeline_pass_names()) passes += (passes.empty() ? "" : ", ") + p;
   cmd->add_option("--dump-after", args->dump_after,
-                  "write the graph as it stands after this pipeline pass (" + passes + ") to --dump")
+                  "write the graph as it stands after this pipeline pass (" + passes +
+                      ") to --dump; a DOT dump after schedule or memory_plan also shows each node's step and "
+                      "arena offset")
       ->type_name("PASS");
   cmd->add_option("--dump", args->dump_path, "where --dump-after writes: FILE.dot (Graphviz) or FILE.json")
       ->type_name("FILE");
@@ -152,7 +154,8 @@ void add_compile_command(CLI::App& app) {
       "Examples:\n"
       "  kiln compile mlp --stats\n"
       "  kiln compile mlp --batch 256 --optimizer adam --json\n"
-      "  kiln compile examples/graphs/mlp.json --no-fuse --dump-after autodiff --dump mlp-backward.dot");
+      "  kiln compile examples/graphs/mlp.json --no-fuse --dump-after autodiff --dump mlp-backward.dot\n"
+      "  kiln compile mlp --dump-after memory_plan --dump mlp-planned.dot");
   cmd->callback([args] { run_compile(*args); });
 }
 

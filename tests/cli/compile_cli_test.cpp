@@ -184,6 +184,38 @@ TEST_CASE("kiln compile --dump-after writes the graph after that pass as DOT or 
   CHECK_THAT(read_text(dot_path), Catch::StartsWith("digraph"));
 }
 
+TEST_CASE("kiln compile --dump-after takes every pass of the pipeline", "[cli][compile]") {
+  TempDir dir;
+  for (const char* pass : {"verify", "fuse_forward", "autodiff", "fuse_backward", "simplify", "optimizer_update",
+                           "allreduce", "fuse_update", "schedule", "memory_plan"}) {
+    INFO(pass);
+    std::string json_path = (dir / (std::string(pass) + ".json")).string();
+    RunResult r = kiln_cli({"compile", "mlp", "--dump-after", pass, "--dump", json_path}, dir);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("wrote " + json_path + " (after " + pass + ")"));
+    nlohmann::json dumped = nlohmann::json::parse(read_text(json_path));
+    CHECK(dumped["format"] == "kiln-graph");
+    // From the optimizer update on, the graph holds the update of every param.
+    const bool has_updates = read_text(json_path).find("update/fc1/W") != std::string::npos;
+    CHECK(has_updates == (std::string(pass) == "optimizer_update" || std::string(pass) == "allreduce" ||
+                          std::string(pass) == "fuse_update" || std::string(pass) == "schedule" ||
+                          std::string(pass) == "memory_plan"));
+  }
+  // The dump after the memory plan reads back as a valid graph. (Not compiled
+  // again: autodiff has no rule for the fused loss-with-gradient node.)
+  RunResult again = kiln_cli({"dot", (dir / "memory_plan.json").string(), "--stage", "input"}, dir);
+  CHECK(again.exit_code == 0);
+  CHECK_THAT(again.out, Catch::Contains("update/fc1/W"));
+
+  std::string dot_path = (dir / "planned.dot").string();
+  REQUIRE(kiln_cli({"compile", "mlp", "--dump-after", "memory_plan", "--dump", dot_path}, dir).exit_code == 0);
+  const std::string dot = read_text(dot_path);
+  CHECK_THAT(dot, Catch::Contains("after memory_plan"));
+  CHECK_THAT(dot, Catch::Contains("offset "));
+  CHECK_THAT(dot, Catch::Contains("writes fc1/W in place"));
+}
+
 TEST_CASE("kiln dot --stage planned draws the compiled plan with offsets and honours --no-fuse", "[cli][dot]") {
   TempDir dir;
   RunResult r = kiln_cli({"dot", example("mlp.json"), "--stage", "planned"}, dir);
