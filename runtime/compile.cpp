@@ -11,6 +11,7 @@
 #include "passes/fuse_update.hpp"
 #include "passes/liveness.hpp"
 #include "passes/schedule.hpp"
+#include "runtime/kernel_scratch.hpp"
 #include "runtime/plan.hpp"
 
 namespace kiln {
@@ -128,6 +129,7 @@ Plan compile(const Graph& g, const PlanOptions& options, std::shared_ptr<ParamSt
   // nodes the schedule counts as needed.)
   MemoryOptions memory_options;
   memory_options.outputs = schedule_options.outputs;
+  memory_options.scratch_bytes = node_scratch_bytes;
   for (NodeId id : report.order)
     if (is_fed(graph, id) && std::find(memory_options.outputs.begin(), memory_options.outputs.end(), id) ==
                                  memory_options.outputs.end())

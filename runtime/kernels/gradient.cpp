@@ -17,38 +17,68 @@ using detail::input;
 using detail::numel;
 using detail::output;
 
-bool has_class_ids(const KernelCall& c) { return c.in_dtype[1] == DType::i32; }
+bool has_class_ids(const KernelCall& c) { return c.in[1].dtype == DType::i32; }
 
 }  // namespace
 
-// y = Σ inputs. bind_kernel() chains calls for more than kMaxKernelInputs
-// operands, the later calls reading y itself as operand 0.
+namespace {
+
+// out[i] = (acc ? acc[i] : 0) + Σ of operands ops[0, N) at element i0 + i,
+// for i < len: one vectorised pass that reads N operands at once.
+template <std::size_t N, class T>
+void add_operands(T* out, const T* acc, const KernelOperand* ops, std::size_t i0, std::size_t len) {
+  static_assert(N >= 1 && N <= 4);
+  const T* a = static_cast<const T*>(ops[0].data) + i0;
+  const T* b = N > 1 ? static_cast<const T*>(ops[1].data) + i0 : nullptr;
+  const T* d = N > 2 ? static_cast<const T*>(ops[2].data) + i0 : nullptr;
+  const T* e = N > 3 ? static_cast<const T*>(ops[3].data) + i0 : nullptr;
+  auto sum = [&](std::size_t i) {
+    T s = a[i];
+    if constexpr (N > 1) s += b[i];
+    if constexpr (N > 2) s += d[i];
+    if constexpr (N > 3) s += e[i];
+    return s;
+  };
+  if (acc)
+    for (std::size_t i = 0; i < len; ++i) out[i] = acc[i] + sum(i);
+  else
+    for (std::size_t i = 0; i < len; ++i) out[i] = sum(i);
+}
+
+template <class T>
+void add_group(std::size_t count, T* out, const T* acc, const KernelOperand* ops, std::size_t i0, std::size_t len) {
+  switch (count) {
+    case 1: return add_operands<1>(out, acc, ops, i0, len);
+    case 2: return add_operands<2>(out, acc, ops, i0, len);
+    case 3: return add_operands<3>(out, acc, ops, i0, len);
+    default: return add_operands<4>(out, acc, ops, i0, len);
+  }
+}
+
+}  // namespace
+
+// y = Σ inputs, any number of them, in one call. Up to 4 operands: one pass.
+// More: per tile of y, groups of 4 operands accumulate into a stack tile
+// that stays in L1, and the last group writes y. Each element of y is
+// written only after every operand's element was read, so y may be any
+// operand's buffer (kernel_allows_in_place).
 void add_n(const KernelCall& c) {
+  constexpr std::size_t kGroup = 4;
+  constexpr std::size_t kTile = 512;
   for_float(c.dtype, [&](auto tag) {
     using T = decltype(tag);
     T* y = output<T>(c);
     const std::size_t n = numel(c.out_shape);
-    const T* a = input<T>(c, 0);
-    switch (c.n_in) {
-      case 1:
-        for (std::size_t i = 0; i < n; ++i) y[i] = a[i];
-        break;
-      case 2: {
-        const T* b = input<T>(c, 1);
-        for (std::size_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
-        break;
-      }
-      case 3: {
-        const T *b = input<T>(c, 1), *d = input<T>(c, 2);
-        for (std::size_t i = 0; i < n; ++i) y[i] = a[i] + b[i] + d[i];
-        break;
-      }
-      default: {
-        static_assert(kMaxKernelInputs == 4, "add_n unrolls up to kMaxKernelInputs operands");
-        const T *b = input<T>(c, 1), *d = input<T>(c, 2), *e = input<T>(c, 3);
-        for (std::size_t i = 0; i < n; ++i) y[i] = a[i] + b[i] + d[i] + e[i];
-        break;
-      }
+    const std::size_t m = c.in.size();
+    const KernelOperand* ops = c.in.data();
+    if (m <= kGroup) return add_group<T>(m, y, nullptr, ops, 0, n);
+    alignas(64) T acc[kTile];
+    for (std::size_t i0 = 0; i0 < n; i0 += kTile) {
+      const std::size_t len = std::min(kTile, n - i0);
+      add_group<T>(kGroup, acc, nullptr, ops, i0, len);
+      std::size_t k = kGroup;
+      for (; m - k > kGroup; k += kGroup) add_group<T>(kGroup, acc, acc, ops + k, i0, len);
+      add_group<T>(m - k, y + i0, acc, ops + k, i0, len);
     }
   });
 }
@@ -140,8 +170,8 @@ void cross_entropy_grad(const KernelCall& c) {
     using T = decltype(tag);
     const T* p = input<T>(c, 0);
     T* dp = output<T>(c);
-    const std::size_t rows = static_cast<std::size_t>((*c.in_shape[0])[0]);
-    const std::size_t cols = static_cast<std::size_t>((*c.in_shape[0])[1]);
+    const std::size_t rows = static_cast<std::size_t>((*c.in[0].shape)[0]);
+    const std::size_t cols = static_cast<std::size_t>((*c.in[0].shape)[1]);
     const T factor = -input<T>(c, 2)[0] / static_cast<T>(rows);
     if (has_class_ids(c)) {
       const std::int32_t* label = input<std::int32_t>(c, 1);
@@ -164,8 +194,8 @@ void softmax_cross_entropy_grad(const KernelCall& c) {
     using T = decltype(tag);
     const T* z = input<T>(c, 0);
     T* dz = output<T>(c);
-    const std::size_t rows = static_cast<std::size_t>((*c.in_shape[0])[0]);
-    const std::size_t cols = static_cast<std::size_t>((*c.in_shape[0])[1]);
+    const std::size_t rows = static_cast<std::size_t>((*c.in[0].shape)[0]);
+    const std::size_t cols = static_cast<std::size_t>((*c.in[0].shape)[1]);
     const T factor = input<T>(c, 2)[0] / static_cast<T>(rows);
     if constexpr (std::is_same_v<T, float>) {
       // Per block of rows: the shifted logits exponentiated in vectorised
