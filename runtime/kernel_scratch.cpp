@@ -3,19 +3,34 @@
 #include <array>
 
 #include "passes/liveness.hpp"
+#include "runtime/kernels/scratch.hpp"
 
 namespace kiln {
 namespace {
 
 using ScratchRule = std::size_t (*)(std::span<const TensorRef> inputs, const TensorRef& out, const Attrs& attrs);
 
-// The scratch rule of one op: none, unless specialised here for an op whose
+// The scratch rule of one op: none, unless specialised below for an op whose
 // kernel uses KernelCall::scratch. The table is expanded from graph/ops.def,
 // so every op has exactly one rule, and an op's kernel cannot be handed
 // scratch its rule did not declare.
 template <OpKind op>
 std::size_t scratch_rule(std::span<const TensorRef>, const TensorRef&, const Attrs&) {
   return 0;
+}
+
+template <>
+std::size_t scratch_rule<OpKind::softmax_cross_entropy>(std::span<const TensorRef> inputs, const TensorRef&,
+                                                        const Attrs&) {
+  return kernels::softmax_cross_entropy_scratch_bytes(*inputs[0].shape, inputs[0].dtype);
+}
+
+// Its kernel falls back on softmax_cross_entropy's when no one reads the
+// gradient, which the op's types do not tell.
+template <>
+std::size_t scratch_rule<OpKind::softmax_cross_entropy_with_grad>(std::span<const TensorRef> inputs,
+                                                                  const TensorRef& out, const Attrs& attrs) {
+  return scratch_rule<OpKind::softmax_cross_entropy>(inputs, out, attrs);
 }
 
 constexpr std::array<ScratchRule, kOpCount> kScratchRules = {{
