@@ -95,6 +95,23 @@ TEST_CASE("bind_kernel binds an add_n of 9 operands as one call, in place on any
   CHECK_THROWS_AS(bind_kernel(OpKind::add_n, {}, out.ref(), attrs, calls), Error);
 }
 
+TEST_CASE("allreduce_start packs any number of gradients one after the other", "[runtime][kernels][allreduce]") {
+  std::mt19937 rng(17);
+  for (int count : {2, 5, 9}) {
+    INFO(count << " gradients");
+    std::vector<Tensor> grads;
+    std::vector<double> want;
+    for (int k = 0; k < count; ++k) {
+      grads.push_back(random_tensor(Shape{k + 1, 3}, DType::f32, rng));
+      for (double v : grads.back().values()) want.push_back(v);
+    }
+    // Without a communicator the kernels act as a world of one rank.
+    Tensor packed = run_op(OpKind::allreduce_start, grads);
+    CHECK(packed.shape() == Shape{static_cast<std::int64_t>(want.size())});
+    check_close(packed, want, 0.0);
+  }
+}
+
 TEST_CASE("expand broadcasts back over the reduced axis or from a scalar", "[runtime][kernels]") {
   std::mt19937 rng(13);
   const std::pair<Shape, std::optional<int>> cases[] = {
