@@ -124,7 +124,8 @@ bool kernel_allows_in_place(OpKind op, int operand) {
     case OpKind::log_softmax:
     case OpKind::reshape:  // a copy, or nothing when the buffers are one
       return operand == 0;
-    // Each block of the output is summed in registers before it is stored.
+    // One call reads every operand's element before it writes the output's
+    // (runtime/kernels/gradient.cpp).
     case OpKind::add_n:
       return true;
     // Reads p[i] and t[i] before writing dp[i]; soft targets are shaped like p.

@@ -32,11 +32,11 @@ struct BoundKernel {
 // outlive the call. `extra_outputs` are the buffers of a multi-output node's
 // outputs 1, 2, ... (nullptr data: not computed). `scratch` is the working
 // memory planned for the call, at least kernel_scratch_bytes() long
-// (runtime/kernel_scratch.hpp); left
-// empty, the call allocates its own now when the kernel declares any (the
-// reference Executor, benchmarks and tests bind without a plan). Throws
-// kiln::Error when the operand or output count does not fit the op, or
-// when a given scratch range is too small.
+// (runtime/kernel_scratch.hpp); left empty, the call allocates its own now
+// when the kernel declares any (the reference Executor, benchmarks and tests
+// bind without a plan), never while it runs. Throws kiln::Error when the
+// operand or output count does not fit the op, or when a given scratch range
+// is too small.
 void bind_kernel(OpKind op, std::span<const TensorRef> inputs, const TensorRef& out, const Attrs& attrs,
                  std::vector<BoundKernel>& calls, std::span<const TensorRef> extra_outputs = {},
                  std::span<std::byte> scratch = {});
