@@ -300,9 +300,6 @@ TensorType matmul_update(std::span<const TensorType> in, const Attrs& attrs, con
 }
 
 TensorType allreduce_start(std::span<const TensorType> in, const Attrs&, const TensorType&) {
-  if (in.size() > kMaxAllreduceOperands)
-    throw Error("expected at most " + std::to_string(kMaxAllreduceOperands) + " gradients in one bucket, found " +
-                std::to_string(in.size()));
   require_float(in[0], "the gradient");
   if (in.size() == 1) return in[0];
   std::int64_t total = 0;

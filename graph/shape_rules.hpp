@@ -46,9 +46,6 @@ KILN_SHAPE_RULE(get_output)
 // multi-output op is listed here and nowhere else in graph/.
 std::vector<TensorType> extra_outputs(OpKind op, std::span<const TensorType> in, const Attrs& attrs);
 
-// The most gradients one allreduce_start packs (a kernel call's operand limit).
-inline constexpr std::size_t kMaxAllreduceOperands = 4;
-
 // Normalises a possibly negative axis against `rank`; throws when out of range.
 int normalize_axis(int axis, std::size_t rank);
 

@@ -4,7 +4,6 @@
 #include <map>
 
 #include "graph/error.hpp"
-#include "graph/shape_rules.hpp"
 
 namespace kiln {
 namespace {
@@ -57,7 +56,7 @@ std::vector<Group> plan_groups(const Graph& g, const AllreduceOptions& o) {
   };
   for (NodeId grad : small) {
     const std::size_t b = bytes_of(g[grad]);
-    const bool fits = open.gradients.size() < shape_rules::kMaxAllreduceOperands && open_bytes + b <= o.bucket_bytes &&
+    const bool fits = open_bytes + b <= o.bucket_bytes &&
                       (open.gradients.empty() || g[open.gradients[0]].dtype == g[grad].dtype);
     if (!fits) close();
     open.gradients.push_back(grad);

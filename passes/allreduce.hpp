@@ -29,8 +29,8 @@ struct AllreduceOptions {
 // Each rank's loss is a mean over its own rows, so the mean over the ranks of
 // their gradients is the gradient of the mean over the global batch, and the
 // update equals the one-process update on the whole batch. Gradients
-// smaller than bucket_below_bytes are packed, up to 4 at a time and
-// bucket_bytes in all, into one allreduce_start whose waited sum each reads
+// smaller than bucket_below_bytes are packed, up to
+// bucket_bytes in all (any number of them), into one allreduce_start whose waited sum each reads
 // back through an allreduce_slice; they are grouped in the order the backward
 // pass can make them (last layer first: by the longest chain of nodes each
 // depends on). Graph::gradients() then names the

@@ -11,7 +11,8 @@
 namespace kiln {
 namespace {
 
-// One arena buffer: a node's output, or an in-place chain sharing one.
+// One arena buffer: a node's output, an in-place chain sharing one, or the
+// scratch of a node's kernel.
 struct Block {
   NodeId head = 0;
   std::size_t bytes = 0;
@@ -155,7 +156,23 @@ std::string human_bytes(std::size_t bytes) {
   return buf;
 }
 
-std::string range(const BufferPlan& b) {
+// The most bytes of `blocks` live at one step of a schedule of `steps` steps.
+std::size_t peak_bytes(const std::vector<Block>& blocks, std::size_t steps) {
+  std::vector<long long> delta(steps + 1, 0);
+  for (const Block& b : blocks) {
+    delta[static_cast<std::size_t>(b.first)] += static_cast<long long>(b.bytes);
+    delta[static_cast<std::size_t>(b.last) + 1] -= static_cast<long long>(b.bytes);
+  }
+  long long current = 0, peak = 0;
+  for (std::size_t s = 0; s < steps; ++s) {
+    current += delta[s];
+    peak = std::max(peak, current);
+  }
+  return static_cast<std::size_t>(peak);
+}
+
+template <class Range>
+std::string range(const Range& b) {
   return "[" + std::to_string(b.offset) + ", " + std::to_string(b.offset + b.bytes) + ")";
 }
 
@@ -163,11 +180,58 @@ std::string steps(const BufferPlan& b) {
   return "steps " + std::to_string(b.first) + ".." + std::to_string(b.last);
 }
 
+// verify_memory_plan's checks of the scratch ranges, after the buffers'.
+void verify_scratch(const Graph& g, const std::vector<NodeId>& order, const MemoryPlan& plan,
+                    const ScratchBytes& scratch_bytes, const Liveness& live) {
+  auto name = [&](NodeId v) { return describe(g, v); };
+  if (plan.scratch_index.size() != plan.scratch.size())
+    throw Error("memory plan: the scratch index has " + std::to_string(plan.scratch_index.size()) + " entries for " +
+                std::to_string(plan.scratch.size()) + " scratch ranges");
+  for (std::size_t i = 0; i < plan.scratch.size(); ++i) {
+    const ScratchPlan& s = plan.scratch[i];
+    if (s.node >= g.size() || live.step[s.node] == Liveness::kNotScheduled)
+      throw Error("memory plan: scratch range " + std::to_string(i) + " belongs to node id " + std::to_string(s.node) +
+                  ", which is not scheduled");
+    auto it = plan.scratch_index.find(s.node);
+    if (it == plan.scratch_index.end() || it->second != i)
+      throw Error("memory plan: the scratch index does not point " + name(s.node) + " at scratch range " +
+                  std::to_string(i));
+    if (s.step != live.step[s.node])
+      throw Error("memory plan: the scratch of " + name(s.node) + " is planned for step " + std::to_string(s.step) +
+                  ", its node runs at step " + std::to_string(live.step[s.node]));
+    if (s.bytes == 0 || s.offset % kArenaAlignment != 0 || s.offset + s.bytes > plan.arena_bytes)
+      throw Error("memory plan: the scratch of " + name(s.node) + " occupies " + range(s) +
+                  ", not an aligned, non-empty range inside the arena of " + std::to_string(plan.arena_bytes) +
+                  " bytes");
+    for (const BufferPlan& b : plan.buffers) {
+      if (b.first > s.step || s.step > b.last) continue;
+      if (s.offset < b.offset + b.bytes && b.offset < s.offset + s.bytes)
+        throw Error("memory plan: the scratch of " + name(s.node) + " (step " + std::to_string(s.step) + ", bytes " +
+                    range(s) + ") overlaps " + name(b.node) + " (" + steps(b) + ", bytes " + range(b) + ")");
+    }
+  }
+  if (!scratch_bytes) return;
+  for (NodeId v : order) {
+    const std::size_t need = scratch_bytes(g, v);
+    const ScratchPlan* s = plan.scratch_of(v);
+    if (need == 0 && s)
+      throw Error("memory plan: " + name(v) + " has a scratch range, but its kernel declares none");
+    if (need > 0 && (!s || s->bytes < need))
+      throw Error("memory plan: the kernel of " + name(v) + " needs " + std::to_string(need) +
+                  " bytes of scratch, the plan gives it " + std::to_string(s ? s->bytes : 0));
+  }
+}
+
 }  // namespace
 
 double MemoryPlan::efficiency() const {
   if (arena_bytes == 0) return 1.0;
   return static_cast<double>(lower_bound) / static_cast<double>(arena_bytes);
+}
+
+const ScratchPlan* MemoryPlan::scratch_of(NodeId id) const {
+  auto it = scratch_index.find(id);
+  return it == scratch_index.end() ? nullptr : &scratch[it->second];
 }
 
 const BufferPlan& MemoryPlan::buffer(NodeId id) const {
@@ -182,7 +246,10 @@ std::string MemoryPlan::summary() const {
   std::snprintf(pct, sizeof pct, "%.1f%%", 100.0 * efficiency());
   return "arena " + human_bytes(arena_bytes) + " (lower bound " + human_bytes(lower_bound) + ", " + pct +
          "; naive " + human_bytes(naive_bytes) + "), " + std::to_string(buffers.size()) + " buffers, " +
-         std::to_string(shared) + " in place";
+         std::to_string(shared) + " in place" +
+         (scratch.empty() ? std::string()
+                          : ", " + std::to_string(scratch.size()) + " scratch range" + (scratch.size() == 1 ? "" : "s") +
+                                " (" + human_bytes(scratch_bytes) + ")");
 }
 
 MemoryPlan plan_memory(const Graph& g, const std::vector<NodeId>& order, const MemoryOptions& options) {
@@ -192,7 +259,6 @@ MemoryPlan plan_memory(const Graph& g, const std::vector<NodeId>& order, const M
   Liveness live = analyse_liveness(g, order, lo);
 
   MemoryPlan plan;
-  plan.lower_bound = peak_live_bytes(g, live);
 
   // One block per chain head, spanning the whole chain.
   std::vector<Block> blocks;
@@ -209,6 +275,22 @@ MemoryPlan plan_memory(const Graph& g, const std::vector<NodeId>& order, const M
       b.last = std::max(b.last, live.last[v]);
     }
   }
+  // Then each kernel's scratch, live at its node's step alone. Persistent
+  // updates run kernels too, so every scheduled node is asked.
+  std::vector<std::size_t> scratch_blocks;
+  if (options.scratch_bytes) {
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      const std::size_t declared = options.scratch_bytes(g, order[i]);
+      if (declared == 0) continue;
+      const std::size_t bytes = align_up(declared);
+      const int step = static_cast<int>(i);
+      plan.naive_bytes += bytes;
+      plan.scratch_bytes += bytes;
+      scratch_blocks.push_back(blocks.size());
+      blocks.push_back({order[i], bytes, step, step, 0});
+    }
+  }
+  plan.lower_bound = peak_bytes(blocks, order.size());
 
   // The classic orders first; then a local search from the best of them,
   // within a budget of about 2·10⁸ block comparisons.
@@ -242,10 +324,16 @@ MemoryPlan plan_memory(const Graph& g, const std::vector<NodeId>& order, const M
     plan.index[v] = plan.buffers.size();
     plan.buffers.push_back({v, b.offset, b.bytes, live.first[v], live.last[v], live.reuses[v]});
   }
+  for (std::size_t i : scratch_blocks) {
+    const Block& b = blocks[i];
+    plan.scratch_index[b.head] = plan.scratch.size();
+    plan.scratch.push_back({b.head, b.offset, b.bytes, b.first});
+  }
   return plan;
 }
 
-void verify_memory_plan(const Graph& g, const std::vector<NodeId>& order, const MemoryPlan& plan) {
+void verify_memory_plan(const Graph& g, const std::vector<NodeId>& order, const MemoryPlan& plan,
+                        const ScratchBytes& scratch_bytes) {
   LivenessOptions plain;
   plain.in_place = false;
   Liveness live = analyse_liveness(g, order, plain);
@@ -328,6 +416,7 @@ void verify_memory_plan(const Graph& g, const std::vector<NodeId>& order, const 
                   std::to_string(from) + ".." + std::to_string(to));
     }
   }
+  verify_scratch(g, order, plan, scratch_bytes, live);
 }
 
 }  // namespace kiln

@@ -3,6 +3,7 @@
 // lists them all); this file only adds what the runtime knows.
 #include "graph/error.hpp"
 #include "passes/pipeline.hpp"
+#include "runtime/kernel_scratch.hpp"
 #include "runtime/plan.hpp"
 
 namespace kiln {
@@ -24,6 +25,7 @@ CompileOptions pipeline_options(const PlanOptions& options) {
   if (options.check_numerics) c.keep_weight_gradients = true;
   c.plan_memory = true;
   c.keep_fed_values = true;
+  c.memory.scratch_bytes = node_scratch_bytes;
   return c;
 }
 

@@ -1,9 +1,12 @@
 #include <array>
 #include <climits>
+#include <new>
 
 #include "graph/error.hpp"
 #include "runtime/gemm/choice.hpp"
 #include "runtime/gemm/plan_gemms.hpp"
+#include "passes/liveness.hpp"
+#include "runtime/kernel_scratch.hpp"
 #include "runtime/kernels.hpp"
 #include "runtime/kernels/kernel_list.hpp"
 #include "runtime/kernels/pointwise.hpp"
@@ -31,27 +34,20 @@ void check_blas_dimensions(OpKind op, std::span<const TensorRef> inputs) {
                     t.shape->str() + " exceeds the BLAS limit of " + std::to_string(INT_MAX));
 }
 
-KernelCall make_call(const TensorRef& out, const Attrs& attrs) {
-  KernelCall c;
-  c.out = out.data;
-  c.out_shape = out.shape;
-  c.dtype = out.dtype;
-  c.attrs = &attrs;
-  return c;
-}
-
-void set_input(KernelCall& c, int k, const TensorRef& t) {
-  c.in[k] = t.data;
-  c.in_shape[k] = t.shape;
-  c.in_dtype[k] = t.dtype;
+// Scratch for a call bound outside a plan: 64-byte aligned like the arena,
+// so a kernel sees the same alignment whoever bound it.
+std::shared_ptr<std::byte[]> allocate_scratch(std::size_t bytes) {
+  constexpr std::align_val_t alignment{kArenaAlignment};
+  return std::shared_ptr<std::byte[]>(new (alignment) std::byte[bytes],
+                                      [](std::byte* p) { ::operator delete[](p, alignment); });
 }
 
 // The GEMM a matmul / affine / affine_relu / sgd_matmul_update call makes,
 // prepared now on the backend chosen for its shape, so the kernel only runs it.
 void prepare_gemm(OpKind op, KernelCall& c) {
   const int first = gemm::first_gemm_operand(op);
-  if (!c.in_shape[first] || !c.in_shape[first + 1]) return;
-  std::optional<gemm::Desc> d = gemm::node_gemm_desc(op, c.dtype, *c.in_shape[first], *c.in_shape[first + 1], *c.attrs);
+  if (c.in.size() < static_cast<std::size_t>(first) + 2) return;
+  std::optional<gemm::Desc> d = gemm::node_gemm_desc(op, c.dtype, *c.in[first].shape, *c.in[first + 1].shape, *c.attrs);
   if (!d) return;
   std::shared_ptr<const gemm::Prepared> prepared = gemm::prepare_chosen(*d);
   c.gemm = prepared.get();
@@ -60,13 +56,11 @@ void prepare_gemm(OpKind op, KernelCall& c) {
 
 }  // namespace
 
-static_assert(shape_rules::kMaxAllreduceOperands <= static_cast<std::size_t>(kMaxKernelInputs),
-              "an allreduce_start's operands must fit one kernel call");
-
 Kernel kernel_for(OpKind op) { return kKernels[static_cast<std::size_t>(op)]; }
 
 void bind_kernel(OpKind op, std::span<const TensorRef> inputs, const TensorRef& out, const Attrs& attrs,
-                 std::vector<BoundKernel>& calls, std::span<const TensorRef> extra_outputs) {
+                 std::vector<BoundKernel>& calls, std::span<const TensorRef> extra_outputs,
+                 std::span<std::byte> scratch) {
   const OpInfo& info = op_info(op);
   const std::size_t n = inputs.size();
   if (info.arity == kVariadic ? n == 0 : n != static_cast<std::size_t>(info.arity))
@@ -76,31 +70,38 @@ void bind_kernel(OpKind op, std::span<const TensorRef> inputs, const TensorRef& 
   if (info.category == Category::linalg || info.category == Category::fused || op == OpKind::sgd_matmul_update)
     check_blas_dimensions(op, inputs);
 
-  const Kernel kernel = kernel_for(op);
-  if (extra_outputs.size() > static_cast<std::size_t>(kMaxExtraOutputs) ||
-      (!extra_outputs.empty() && n > static_cast<std::size_t>(kMaxKernelInputs)))
-    throw Error(std::string(info.name) + ": a kernel call takes at most " + std::to_string(kMaxExtraOutputs) +
-                " extra outputs, found " + std::to_string(extra_outputs.size()));
-  if (n <= static_cast<std::size_t>(kMaxKernelInputs)) {
-    KernelCall c = make_call(out, attrs);
-    for (std::size_t k = 0; k < extra_outputs.size(); ++k) c.extra_out[k] = extra_outputs[k].data;
-    for (std::size_t k = 0; k < n; ++k) set_input(c, static_cast<int>(k), inputs[k]);
-    c.n_in = static_cast<int>(n);
-    prepare_gemm(op, c);
-    calls.push_back({kernel, std::move(c)});
-    return;
+  KernelCall c;
+  c.in.reserve(n);
+  for (const TensorRef& t : inputs) c.in.push_back({t.data, t.shape, t.dtype});
+  c.out = out.data;
+  c.out_shape = out.shape;
+  c.dtype = out.dtype;
+  // Every output the op has gets an entry, so a kernel may look at each; one
+  // the caller left out is not computed, as one with nullptr data.
+  std::vector<TensorType> operand_types;
+  for (const TensorRef& t : inputs) operand_types.push_back({*t.shape, t.dtype});
+  const std::vector<TensorType> extra_types = shape_rules::extra_outputs(op, operand_types, attrs);
+  if (extra_outputs.size() > extra_types.size())
+    throw Error(std::string(info.name) + ": has " + std::to_string(extra_types.size()) +
+                " outputs besides the first, found " + std::to_string(extra_outputs.size()));
+  c.extra_out.resize(extra_types.size());
+  for (std::size_t k = 0; k < extra_outputs.size(); ++k)
+    c.extra_out[k] = {extra_outputs[k].data, extra_outputs[k].shape, extra_outputs[k].dtype};
+  c.attrs = &attrs;
+  const std::size_t scratch_bytes = kernel_scratch_bytes(op, inputs, out, attrs);
+  if (scratch_bytes > 0) {
+    if (scratch.data() == nullptr) {
+      c.scratch_owner = allocate_scratch(scratch_bytes);
+      scratch = {c.scratch_owner.get(), scratch_bytes};
+    } else if (scratch.size() < scratch_bytes) {
+      throw Error(std::string(info.name) + ": the kernel needs " + std::to_string(scratch_bytes) +
+                  " bytes of scratch, the call was given " + std::to_string(scratch.size()));
+    }
+    c.scratch = scratch.data();
+    c.scratch_bytes = scratch.size();
   }
-  // Only add_n gets here: the first call sums kMaxKernelInputs operands into
-  // the output, each later call adds up to kMaxKernelInputs - 1 more to it.
-  std::size_t next = 0;
-  while (next < n) {
-    KernelCall c = make_call(out, attrs);
-    int k = 0;
-    if (next > 0) set_input(c, k++, out);
-    while (k < kMaxKernelInputs && next < n) set_input(c, k++, inputs[next++]);
-    c.n_in = k;
-    calls.push_back({kernel, c});
-  }
+  prepare_gemm(op, c);
+  calls.push_back({kernel_for(op), std::move(c)});
 }
 
 }  // namespace kiln

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstddef>
 #include <span>
 #include <vector>
 
@@ -26,14 +27,18 @@ struct BoundKernel {
   void run() const { kernel(call); }
 };
 
-// Appends the calls that compute one node of kind `op` from `inputs` into
-// `out`: exactly one, except add_n with more than kMaxKernelInputs operands,
-// which becomes a chain whose later calls read the output as their first
-// operand. The shapes and `attrs` must outlive the calls. `extra_outputs`
-// are the buffers of a multi-output node's outputs 1, 2, ... (nullptr data:
-// not computed). Throws kiln::Error when the operand or output count does
-// not fit the op.
+// Appends the one call that computes a node of kind `op` from `inputs` into
+// `out`, whatever the number of operands. The shapes and `attrs` must
+// outlive the call. `extra_outputs` are the buffers of a multi-output node's
+// outputs 1, 2, ... (nullptr data: not computed). `scratch` is the working
+// memory planned for the call, at least kernel_scratch_bytes() long
+// (runtime/kernel_scratch.hpp); left empty, the call allocates its own now
+// when the kernel declares any (the reference Executor, benchmarks and tests
+// bind without a plan), never while it runs. Throws kiln::Error when the
+// operand or output count does not fit the op, or when a given scratch range
+// is too small.
 void bind_kernel(OpKind op, std::span<const TensorRef> inputs, const TensorRef& out, const Attrs& attrs,
-                 std::vector<BoundKernel>& calls, std::span<const TensorRef> extra_outputs = {});
+                 std::vector<BoundKernel>& calls, std::span<const TensorRef> extra_outputs = {},
+                 std::span<std::byte> scratch = {});
 
 }  // namespace kiln

@@ -10,6 +10,7 @@
 #include "passes/in_place.hpp"
 #include "passes/liveness.hpp"
 #include "runtime/feed.hpp"
+#include "runtime/kernel_scratch.hpp"
 #include "runtime/kernels.hpp"
 
 namespace kiln {
@@ -290,8 +291,11 @@ void Plan::State::bind_calls() {
     NodeCalls nc{id, calls.size(), 0, -1};
     for (std::size_t i = 0; i < operands.size(); ++i)
       if (operands[i].data == storage[id]) nc.aliased_operand = static_cast<int>(i);
+    std::span<std::byte> scratch;
+    if (const ScratchPlan* planned = memory.scratch_of(id)) scratch = {arena.get() + planned->offset, planned->bytes};
     try {
-      bind_kernel(node.op, operands, {storage[id], &node.shape, node.dtype}, node.attrs, calls, extra_outputs);
+      bind_kernel(node.op, operands, {storage[id], &node.shape, node.dtype}, node.attrs, calls, extra_outputs,
+                  scratch);
     } catch (const Error& e) {
       throw Error(describe(graph, id) + ": " + e.what());
     }
@@ -459,7 +463,7 @@ Plan::Plan(Graph graph, std::vector<NodeId> order, MemoryPlan memory, std::vecto
   s.params = params ? std::move(params) : std::make_shared<ParamStore>();
   // A wrong offset here would corrupt memory silently, so the plan is always
   // checked against the graph and the order, however it was made.
-  verify_memory_plan(s.graph, s.order, s.memory);
+  verify_memory_plan(s.graph, s.order, s.memory, node_scratch_bytes);
   s.init_params(seed);
   s.init_constants();
   s.arena = allocate_arena(s.memory.arena_bytes);

@@ -204,7 +204,7 @@ class Plan {
   const std::vector<PassStats>& stats() const;
   // The activation arena (memory().arena_bytes long, 64-byte aligned).
   std::span<const std::byte> arena() const;
-  // Kernel calls one step makes (a chained add_n counts each call).
+  // Kernel calls one step makes: one per scheduled node that runs a kernel.
   std::size_t kernel_calls() const;
   // What the plan allocated, as plan_memory_needs() counted it.
   PlanMemory memory_needs() const;

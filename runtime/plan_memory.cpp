@@ -31,6 +31,7 @@ PlanMemory plan_memory_needs(const Graph& compiled, const MemoryPlan& memory) {
   m.arena_bytes = memory.arena_bytes;
   m.lower_bound = memory.lower_bound;
   m.naive_bytes = memory.naive_bytes;
+  m.scratch_bytes = memory.scratch_bytes;
   for (NodeId id : compiled.ids()) {
     const Node& n = compiled[id];
     const std::size_t bytes = static_cast<std::size_t>(n.shape.numel()) * dtype_size(n.dtype);

@@ -16,6 +16,7 @@ struct PlanMemory {
   std::size_t arena_bytes = 0;   // the activation arena (fed slots included)
   std::size_t lower_bound = 0;   // the most arena bytes live at one step
   std::size_t naive_bytes = 0;   // every arena buffer on its own
+  std::size_t scratch_bytes = 0; // kernels' scratch ranges, part of the arena (MemoryPlan::scratch)
   std::size_t fed_bytes = 0;     // the input and labels slots, part of the arena
   std::size_t param_bytes = 0;   // the model's params (the parameter store)
   std::size_t optimizer_state_bytes = 0;  // "opt/..." params: moments, velocities, step counts

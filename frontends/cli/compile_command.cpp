@@ -50,6 +50,7 @@ nlohmann::ordered_json memory_json(const PlanMemory& m, std::size_t limit) {
   return {{"arena_bytes", m.arena_bytes},
           {"lower_bound_bytes", m.lower_bound},
           {"naive_bytes", m.naive_bytes},
+          {"scratch_bytes", m.scratch_bytes},
           {"efficiency", m.efficiency()},
           {"fed_bytes", m.fed_bytes},
           {"param_bytes", m.param_bytes},
@@ -68,7 +69,7 @@ std::string memory_text(const PlanMemory& m, std::size_t limit) {
   std::ostringstream out;
   out << "memory\n"
       << bytes_line("arena", m.arena_bytes) << bytes_line("lower bound", m.lower_bound)
-      << bytes_line("naive sum", m.naive_bytes);
+      << bytes_line("naive sum", m.naive_bytes) << bytes_line("kernel scratch", m.scratch_bytes);
   char efficiency[32];
   std::snprintf(efficiency, sizeof efficiency, "%.1f%%", 100.0 * m.efficiency());
   out << "  efficiency       " << efficiency << " (lower bound / arena)\n"

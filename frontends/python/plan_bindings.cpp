@@ -114,6 +114,7 @@ py::dict memory_dict(const Plan& plan) {
   d["arena_bytes"] = m.arena_bytes;
   d["lower_bound"] = m.lower_bound;
   d["naive_bytes"] = m.naive_bytes;
+  d["scratch_bytes"] = m.scratch_bytes;
   d["fed_bytes"] = m.fed_bytes;
   d["param_bytes"] = m.param_bytes;
   d["optimizer_state_bytes"] = m.optimizer_state_bytes;

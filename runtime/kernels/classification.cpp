@@ -1,6 +1,7 @@
 // Softmax family and classification losses. Every exponential is taken of
 // x − max(x), so logits of any size give finite, exact results; the softmax
-// ops work lane by lane in the output buffer and need no scratch space.
+// ops work lane by lane in the output buffer; the f32 loss works in the
+// call's planned scratch (runtime/kernels/scratch.hpp).
 // Targets are i32 class ids [N] or rows [N, C] in the float dtype (one-hot or
 // soft); a zero target contributes exactly 0 (0·log 0 = 0).
 #include <algorithm>
@@ -9,6 +10,7 @@
 
 #include "runtime/kernels/common.hpp"
 #include "runtime/kernels/kernel_list.hpp"
+#include "runtime/kernels/scratch.hpp"
 #include "runtime/kernels/vector_math.hpp"
 
 namespace kiln::kernels {
@@ -26,24 +28,47 @@ inline T lane_max(const T* x, std::size_t n, Stride s) {
   return m;
 }
 
-bool has_class_ids(const KernelCall& c) { return c.in_dtype[1] == DType::i32; }
+bool has_class_ids(const KernelCall& c) { return c.in[1].dtype == DType::i32; }
 
-// f32 rows of logits go through a stack block this many floats long: their
-// max-shifted values are exponentiated in one contiguous, vectorised loop
-// (rows are often 10 wide: a loop per row would barely vectorise).
+// f32 rows of logits go through a block of the call's scratch about this
+// many floats long (one row when rows are wider): their max-shifted values
+// are exponentiated in one contiguous, vectorised loop (rows are often 10
+// wide: a loop per row would barely vectorise). Planned scratch rather than
+// a stack array, so rows of any width take this path: wider than a fixed
+// block, they used to fall back on a scalar loop in double.
 constexpr std::size_t kBlockFloats = 2048;
+constexpr std::size_t kBlockRows = 256;
 
-// Σ over the rows of softmax_cross_entropy's per-row loss, f32 logits with
-// at most kBlockFloats columns: per block of rows, the shifted logits
-// exponentiated (detail::softmax_numerators), the row sums and their logs,
-// each a vectorised pass.
+// Where the block and the per-row shifts and log-sums lie in the scratch,
+// in floats, each part 64-byte aligned.
+struct SoftmaxCrossEntropyScratch {
+  std::size_t rows_per_block = 0, shift_at = 0, log_sum_at = 0, floats = 0;
+};
+
+SoftmaxCrossEntropyScratch softmax_cross_entropy_scratch(std::size_t rows, std::size_t cols) {
+  constexpr std::size_t kLineFloats = 64 / sizeof(float);
+  auto whole_lines = [](std::size_t floats) { return (floats + kLineFloats - 1) / kLineFloats * kLineFloats; };
+  SoftmaxCrossEntropyScratch s;
+  s.rows_per_block =
+      std::min({rows, kBlockRows, std::max<std::size_t>(1, kBlockFloats / std::max<std::size_t>(cols, 1))});
+  s.shift_at = whole_lines(s.rows_per_block * cols);
+  s.log_sum_at = s.shift_at + whole_lines(s.rows_per_block);
+  s.floats = s.log_sum_at + whole_lines(s.rows_per_block);
+  return s;
+}
+
+// Σ over the rows of softmax_cross_entropy's per-row loss, f32 logits: per
+// block of rows, the shifted logits exponentiated
+// (detail::softmax_numerators), the row sums and their logs, each a
+// vectorised pass.
 Accumulator softmax_cross_entropy_rows_f32(const KernelCall& c, std::size_t rows, std::size_t cols) {
-  constexpr std::size_t kBlockRows = 256;
   const float* z = input<float>(c, 0);
-  alignas(64) float block[kBlockFloats];
-  alignas(64) float shift_of[kBlockRows];
-  alignas(64) float log_sum[kBlockRows];
-  const std::size_t rows_per_block = std::min(kBlockRows, kBlockFloats / cols);
+  const SoftmaxCrossEntropyScratch layout = softmax_cross_entropy_scratch(rows, cols);
+  float* const scratch = static_cast<float*>(c.scratch);
+  float* const block = scratch;
+  float* const shift_of = scratch + layout.shift_at;
+  float* const log_sum = scratch + layout.log_sum_at;
+  const std::size_t rows_per_block = layout.rows_per_block;
   Accumulator total = 0;
   for (std::size_t r0 = 0; r0 < rows; r0 += rows_per_block) {
     const std::size_t n = std::min(rows_per_block, rows - r0);
@@ -67,6 +92,12 @@ Accumulator softmax_cross_entropy_rows_f32(const KernelCall& c, std::size_t rows
 }
 
 }  // namespace
+
+std::size_t softmax_cross_entropy_scratch_bytes(const Shape& logits, DType dtype) {
+  if (dtype != DType::f32 || logits.rank() != 2) return 0;
+  const auto rows = static_cast<std::size_t>(logits[0]), cols = static_cast<std::size_t>(logits[1]);
+  return softmax_cross_entropy_scratch(rows, cols).floats * sizeof(float);
+}
 
 void softmax(const KernelCall& c) {
   for_float(c.dtype, [&](auto tag) {
@@ -133,8 +164,8 @@ void cross_entropy(const KernelCall& c) {
   for_float(c.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* p = input<T>(c, 0);
-    const std::size_t rows = static_cast<std::size_t>((*c.in_shape[0])[0]);
-    const std::size_t cols = static_cast<std::size_t>((*c.in_shape[0])[1]);
+    const std::size_t rows = static_cast<std::size_t>((*c.in[0].shape)[0]);
+    const std::size_t cols = static_cast<std::size_t>((*c.in[0].shape)[1]);
     Accumulator total = 0;
     if (has_class_ids(c)) {
       const std::int32_t* label = input<std::int32_t>(c, 1);
@@ -153,13 +184,11 @@ void softmax_cross_entropy(const KernelCall& c) {
   for_float(c.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* z = input<T>(c, 0);
-    const std::size_t rows = static_cast<std::size_t>((*c.in_shape[0])[0]);
-    const std::size_t cols = static_cast<std::size_t>((*c.in_shape[0])[1]);
+    const std::size_t rows = static_cast<std::size_t>((*c.in[0].shape)[0]);
+    const std::size_t cols = static_cast<std::size_t>((*c.in[0].shape)[1]);
     if constexpr (std::is_same_v<T, float>) {
-      if (cols <= kBlockFloats) {
-        output<T>(c)[0] = static_cast<T>(softmax_cross_entropy_rows_f32(c, rows, cols) / static_cast<Accumulator>(rows));
-        return;
-      }
+      output<T>(c)[0] = static_cast<T>(softmax_cross_entropy_rows_f32(c, rows, cols) / static_cast<Accumulator>(rows));
+      return;
     }
     Accumulator total = 0;
     for (std::size_t r = 0; r < rows; ++r) {
@@ -187,16 +216,16 @@ void softmax_cross_entropy(const KernelCall& c) {
 // normaliser for the gradient. Without a gradient buffer (no one reads it)
 // this is softmax_cross_entropy.
 void softmax_cross_entropy_with_grad(const KernelCall& c) {
-  if (!c.extra_out[0]) {
+  if (!c.extra_out[0].data) {
     softmax_cross_entropy(c);
     return;
   }
   for_float(c.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* z = input<T>(c, 0);
-    T* dz = static_cast<T*>(c.extra_out[0]);
-    const std::size_t rows = static_cast<std::size_t>((*c.in_shape[0])[0]);
-    const std::size_t cols = static_cast<std::size_t>((*c.in_shape[0])[1]);
+    T* dz = static_cast<T*>(c.extra_out[0].data);
+    const std::size_t rows = static_cast<std::size_t>((*c.in[0].shape)[0]);
+    const std::size_t cols = static_cast<std::size_t>((*c.in[0].shape)[1]);
     const T factor = T(1) / static_cast<T>(rows);
     Accumulator total = 0;
     // Row r's loss from its log-sum-exp, then its gradient row: already
@@ -216,7 +245,6 @@ void softmax_cross_entropy_with_grad(const KernelCall& c) {
       }
     };
     if constexpr (std::is_same_v<T, float>) {
-      constexpr std::size_t kBlockRows = 256;
       alignas(64) float shift[kBlockRows];
       alignas(64) float sum[kBlockRows];
       alignas(64) float log_sum[kBlockRows];

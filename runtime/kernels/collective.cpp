@@ -19,9 +19,9 @@ using detail::output;
 void allreduce_start(const KernelCall& c) {
   auto* packed = static_cast<std::byte*>(c.out);
   std::size_t offset = 0;
-  for (int k = 0; k < c.n_in; ++k) {
-    const std::size_t bytes = numel(c.in_shape[k]) * dtype_size(c.in_dtype[k]);
-    if (c.in[k] != packed + offset) std::memcpy(packed + offset, c.in[k], bytes);
+  for (const KernelOperand& gradient : c.in) {
+    const std::size_t bytes = numel(gradient.shape) * dtype_size(gradient.dtype);
+    if (gradient.data != packed + offset) std::memcpy(packed + offset, gradient.data, bytes);
     offset += bytes;
   }
   if (c.collective && c.collective->comm)
@@ -42,7 +42,7 @@ void allreduce_wait(const KernelCall& c) {
 
 void allreduce_slice(const KernelCall& c) {
   const std::size_t size = dtype_size(c.dtype);
-  std::memcpy(c.out, static_cast<const std::byte*>(c.in[0]) + static_cast<std::size_t>(c.attrs->offset) * size,
+  std::memcpy(c.out, static_cast<const std::byte*>(c.in[0].data) + static_cast<std::size_t>(c.attrs->offset) * size,
               numel(c.out_shape) * size);
 }
 

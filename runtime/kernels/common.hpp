@@ -19,7 +19,7 @@ inline void for_float(DType dtype, F&& f) {
 
 template <class T>
 inline const T* input(const KernelCall& c, int k) {
-  return static_cast<const T*>(c.in[k]);
+  return static_cast<const T*>(c.in[static_cast<std::size_t>(k)].data);
 }
 template <class T>
 inline T* output(const KernelCall& c) {

@@ -24,7 +24,7 @@ void binary(const KernelCall& c, Op op) {
     const T* a = input<T>(c, 0);
     const T* b = input<T>(c, 1);
     T* y = output<T>(c);
-    std::size_t na = numel(c.in_shape[0]), nb = numel(c.in_shape[1]);
+    std::size_t na = numel(c.in[0].shape), nb = numel(c.in[1].shape);
     if (nb == 1) {
       const T s = b[0];
       for (std::size_t i = 0; i < na; ++i) y[i] = op(a[i], s);

@@ -10,8 +10,8 @@ namespace kiln::kernels {
 // a copy; when the memory planner gave the output its operand's buffer (the
 // operand dies here, passes/in_place.hpp) there is nothing left to do.
 void reshape(const KernelCall& c) {
-  if (c.out == c.in[0]) return;
-  std::memcpy(c.out, c.in[0], detail::numel(c.out_shape) * dtype_size(c.dtype));
+  if (c.out == c.in[0].data) return;
+  std::memcpy(c.out, c.in[0].data, detail::numel(c.out_shape) * dtype_size(c.dtype));
 }
 
 }  // namespace kiln::kernels

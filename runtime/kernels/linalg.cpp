@@ -48,8 +48,8 @@ void gemm(DType dtype, const GemmShape& g, const void* a, const void* b, double 
 // (beta = 1), so the bias costs one pass over y and no extra buffer.
 template <class T>
 void affine_into(const KernelCall& c, bool then_relu) {
-  const Shape& x = *c.in_shape[0];
-  const Shape& w = *c.in_shape[1];
+  const Shape& x = *c.in[0].shape;
+  const Shape& w = *c.in[1].shape;
   const T* __restrict__ bias = input<T>(c, 2);
   T* __restrict__ y = output<T>(c);
   std::size_t rows = static_cast<std::size_t>(x[0]), cols = static_cast<std::size_t>(w[1]);
@@ -57,7 +57,7 @@ void affine_into(const KernelCall& c, bool then_relu) {
     T* yr = y + r * cols;
     for (std::size_t j = 0; j < cols; ++j) yr[j] = bias[j];
   }
-  gemm(c.dtype, gemm_shape(x, w, false, false), c.in[0], c.in[1], 1.0, c.out);
+  gemm(c.dtype, gemm_shape(x, w, false, false), c.in[0].data, c.in[1].data, 1.0, c.out);
   if (then_relu) {
     std::size_t n = rows * cols;
     for (std::size_t i = 0; i < n; ++i) y[i] = y[i] < T(0) ? T(0) : y[i];
@@ -67,13 +67,13 @@ void affine_into(const KernelCall& c, bool then_relu) {
 }  // namespace
 
 void matmul(const KernelCall& c) {
-  if (c.gemm) return c.gemm->run(c.in[0], c.in[1], nullptr, c.out);
-  GemmShape g = gemm_shape(*c.in_shape[0], *c.in_shape[1], c.attrs->transpose_a, c.attrs->transpose_b);
-  gemm(c.dtype, g, c.in[0], c.in[1], 0.0, c.out);
+  if (c.gemm) return c.gemm->run(c.in[0].data, c.in[1].data, nullptr, c.out);
+  GemmShape g = gemm_shape(*c.in[0].shape, *c.in[1].shape, c.attrs->transpose_a, c.attrs->transpose_b);
+  gemm(c.dtype, g, c.in[0].data, c.in[1].data, 0.0, c.out);
 }
 
 void dot(const KernelCall& c) {
-  blasint n = static_cast<blasint>((*c.in_shape[0])[0]);
+  blasint n = static_cast<blasint>((*c.in[0].shape)[0]);
   if (c.dtype == DType::f64)
     *output<double>(c) = cblas_ddot(n, input<double>(c, 0), 1, input<double>(c, 1), 1);
   else
@@ -81,13 +81,13 @@ void dot(const KernelCall& c) {
 }
 
 void affine(const KernelCall& c) {
-  if (c.gemm) return c.gemm->run(c.in[0], c.in[1], c.in[2], c.out);
+  if (c.gemm) return c.gemm->run(c.in[0].data, c.in[1].data, c.in[2].data, c.out);
   if (c.dtype == DType::f64) affine_into<double>(c, false);
   else affine_into<float>(c, false);
 }
 
 void affine_relu(const KernelCall& c) {
-  if (c.gemm) return c.gemm->run(c.in[0], c.in[1], c.in[2], c.out);
+  if (c.gemm) return c.gemm->run(c.in[0].data, c.in[1].data, c.in[2].data, c.out);
   if (c.dtype == DType::f64) affine_into<double>(c, true);
   else affine_into<float>(c, true);
 }

@@ -23,13 +23,13 @@ void reduce_sum(const KernelCall& c, bool average) {
   const T* __restrict__ x = input<T>(c, 0);
   T* __restrict__ y = output<T>(c);
   if (!c.attrs->axis) {
-    std::size_t n = numel(c.in_shape[0]);
+    std::size_t n = numel(c.in[0].shape);
     Accumulator s = 0;
     for (std::size_t i = 0; i < n; ++i) s += x[i];
     y[0] = static_cast<T>(average ? s / static_cast<Accumulator>(n) : s);
     return;
   }
-  detail::AxisView v = detail::view_around(*c.in_shape[0], *c.attrs->axis);
+  detail::AxisView v = detail::view_around(*c.in[0].shape, *c.attrs->axis);
   const T inv_n = average ? T(1) / static_cast<T>(v.n) : T(1);
   if (v.inner == 1) {
     for (std::size_t o = 0; o < v.outer; ++o) {
@@ -91,7 +91,7 @@ void l2(const KernelCall& c) {
   for_float(c.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* x = input<T>(c, 0);
-    std::size_t n = numel(c.in_shape[0]);
+    std::size_t n = numel(c.in[0].shape);
     Accumulator s = 0;
     for (std::size_t i = 0; i < n; ++i) s += static_cast<Accumulator>(x[i]) * x[i];
     output<T>(c)[0] = static_cast<T>(0.5 * s);

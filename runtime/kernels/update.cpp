@@ -104,11 +104,11 @@ void adam_update(const KernelCall& c) {
 void sgd_matmul_update(const KernelCall& c) {
   // A call built by hand may give the new value its own buffer; the plan and
   // the executor bind it to P's storage, which makes this a no-op.
-  if (c.out != c.in[0])
-    std::memcpy(c.out, c.in[0], numel(c.out_shape) * dtype_size(c.dtype));
-  if (c.gemm) return c.gemm->run(c.in[1], c.in[2], nullptr, c.out);
-  const Shape& a = *c.in_shape[1];
-  const Shape& b = *c.in_shape[2];
+  if (c.out != c.in[0].data)
+    std::memcpy(c.out, c.in[0].data, numel(c.out_shape) * dtype_size(c.dtype));
+  if (c.gemm) return c.gemm->run(c.in[1].data, c.in[2].data, nullptr, c.out);
+  const Shape& a = *c.in[1].shape;
+  const Shape& b = *c.in[2].shape;
   const bool ta = c.attrs->transpose_a, tb = c.attrs->transpose_b;
   const auto m = static_cast<blasint>(ta ? a[1] : a[0]), k = static_cast<blasint>(ta ? a[0] : a[1]);
   const auto n = static_cast<blasint>(tb ? b[0] : b[1]);

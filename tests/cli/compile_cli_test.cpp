@@ -58,7 +58,7 @@ TEST_CASE("kiln compile --stats prints every pass with its rules then the memory
   CHECK_THAT(r.out, Catch::StartsWith("mlp: training step with sgd, fused\n"));
   for (const char* word : {"pass", "nodes before", "fuse_forward", "autodiff", "fuse_backward", "simplify",
                            "optimizer_update", "schedule", "memory_plan", "affine", "memory\n", "arena",
-                           "lower bound", "naive sum", "efficiency", "params", "optimizer state", "total", "limit"})
+                           "lower bound", "naive sum", "kernel scratch", "efficiency", "params", "optimizer state", "total", "limit"})
     CHECK_THAT(r.out, Catch::Contains(word));
   CHECK_THAT(r.out, Catch::Contains("(" + std::to_string(kMlpParamBytes) + " B)"));
   // The stats table comes before the memory summary.
@@ -101,6 +101,9 @@ TEST_CASE("kiln compile --json gives passes and memory as one object", "[cli][co
   CHECK(m["total_bytes"] == m["arena_bytes"].get<std::size_t>() + m["param_bytes"].get<std::size_t>() +
                                 m["optimizer_state_bytes"].get<std::size_t>() +
                                 m["constant_bytes"].get<std::size_t>());
+  // The f32 loss kernel's scratch: its 64 rows of 10 logits and two floats a row.
+  CHECK(m["scratch_bytes"] == (64 * 10 + 2 * 64) * 4);
+  CHECK(m["scratch_bytes"].get<std::size_t>() <= m["naive_bytes"].get<std::size_t>());
   // x [64, 784] f32 is fed, so the arena holds at least that.
   CHECK(m["fed_bytes"].get<std::size_t>() >= 64 * 784 * 4);
   CHECK(report["optimizer"] == "sgd");

@@ -105,7 +105,7 @@ TEST_CASE("allreduce: every gradient reaches its update through a reduction scal
   CHECK(out[b1].shape == Shape{64});
 }
 
-TEST_CASE("allreduce: a bucket holds at most 4 gradients and bucket_bytes", "[passes][allreduce]") {
+TEST_CASE("allreduce: a bucket holds at most bucket_bytes", "[passes][allreduce]") {
   Graph g = training_graph();
   PassStats stats;
   reduced(g, stats, 2, 1 << 20);  // every gradient is small: one bucket of all four
@@ -128,6 +128,25 @@ TEST_CASE("allreduce: a bucket holds at most 4 gradients and bucket_bytes", "[pa
   NodeId bucket = out.inputs(out.inputs(out.at("grad/fc2/W/allreduced"))[0])[0];
   CHECK(out[bucket].shape == Shape{3 + 64 * 3});
   CHECK(out[out.at("grad/fc1/b/allreduced")].op == OpKind::allreduce_wait);
+}
+
+TEST_CASE("allreduce: a bucket packs any number of gradients", "[passes][allreduce]") {
+  // Four layers: eight gradients, all small.
+  Builder b;
+  auto x = b.input("x", {8, 4});
+  auto y = b.labels("y", 8, 3);
+  auto h = relu(dense(b, x, 16, "fc1"), "fc1/relu");
+  h = relu(dense(b, h, 16, "fc2"), "fc2/relu");
+  h = relu(dense(b, h, 16, "fc3"), "fc3/relu");
+  b.set_loss(softmax_cross_entropy(dense(b, h, 3, "fc4"), y, "loss"));
+  Graph g = append_optimizer(run_pipeline(b.graph(), CompileOptions{}).graph, OptimizerOptions{});
+  PassStats stats;
+  Graph out = reduced(g, stats, 2, 1 << 20);
+  CHECK(stats.count_of("bucket") == 1);
+  CHECK(stats.count_of("bucketed") == 8);
+  std::vector<NodeId> starts = of_op(out, OpKind::allreduce_start);
+  REQUIRE(starts.size() == 1);
+  CHECK(out.inputs(starts[0]).size() == 8);
 }
 
 TEST_CASE("allreduce: Adam's two readers of a gradient both read the reduced one", "[passes][allreduce]") {

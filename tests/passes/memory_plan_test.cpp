@@ -383,3 +383,135 @@ TEST_CASE("a two-output node's second buffer is planned from its step, apart fro
                      Catch::Contains("overlap"));
     }
 }
+
+namespace {
+
+// A chain of products whose m2 and m3 kernels ask for scratch (1000 bytes,
+// rounded up to 1024, and 64), as a runtime's ScratchBytes would.
+struct ScratchChain {
+  Graph g;
+  std::vector<NodeId> order;
+  MemoryOptions options;
+};
+
+ScratchChain scratch_chain() {
+  Builder b;
+  auto x = b.input("x", {1, 64});                                     // 256 bytes
+  auto m1 = matmul(x, b.param("W1", {64, 32}), false, false, "m1");   // 128
+  auto m2 = matmul(m1, b.param("W2", {32, 128}), false, false, "m2");  // 512
+  auto m3 = matmul(m2, b.param("W3", {128, 16}), false, false, "m3");  // 64
+  b.set_loss(sum(m3, std::nullopt, "loss"));                          // 4 -> 64
+  ScratchChain c{b.graph(), {}, {}};
+  c.order = schedule(c.g);
+  c.options.scratch_bytes = [](const Graph& g, NodeId id) -> std::size_t {
+    if (g[id].name == "m2") return 1000;
+    if (g[id].name == "m3") return 64;
+    return 0;
+  };
+  return c;
+}
+
+int step_of(const ScratchChain& c, const char* name) {
+  return static_cast<int>(std::find(c.order.begin(), c.order.end(), c.g.at(name)) - c.order.begin());
+}
+
+}  // namespace
+
+TEST_CASE("a kernel's scratch is placed at its node's step, apart from every buffer live then", "[memory_plan][scratch]") {
+  ScratchChain c = scratch_chain();
+  MemoryPlan plan = plan_memory(c.g, c.order, c.options);
+  // The buffers are those of a plan without scratch, in time.
+  auto spans = reference_liveness(c.g, c.order, {});
+  REQUIRE(plan.buffers.size() == spans.size());
+  for (const BufferPlan& b : plan.buffers) {
+    INFO(c.g[b.node].name);
+    CHECK(b.first == spans.at(b.node).first);
+    CHECK(b.last == spans.at(b.node).last);
+  }
+  REQUIRE(plan.scratch.size() == 2);
+  const ScratchPlan* m2 = plan.scratch_of(c.g.at("m2"));
+  const ScratchPlan* m3 = plan.scratch_of(c.g.at("m3"));
+  REQUIRE(m2);
+  REQUIRE(m3);
+  CHECK(plan.scratch_of(c.g.at("m1")) == nullptr);
+  CHECK(m2->step == step_of(c, "m2"));
+  CHECK(m3->step == step_of(c, "m3"));
+  CHECK(m2->bytes == 1024);
+  CHECK(m3->bytes == 64);
+  CHECK(plan.scratch_bytes == 1024 + 64);
+  for (const ScratchPlan* s : {m2, m3}) {
+    INFO("scratch of " << c.g[s->node].name << " at [" << s->offset << ", " << s->offset + s->bytes << ")");
+    CHECK(s->offset % 64 == 0);
+    CHECK(s->offset + s->bytes <= plan.arena_bytes);
+    for (const BufferPlan& b : plan.buffers) {
+      if (b.first > s->step || s->step > b.last) continue;
+      INFO("buffer of " << c.g[b.node].name);
+      CHECK_FALSE((s->offset < b.offset + b.bytes && b.offset < s->offset + s->bytes));
+    }
+  }
+  // At m2's step m1 (its operand), m2 and its scratch are live: 128 + 512 + 1024.
+  CHECK(plan.lower_bound == 128 + 512 + 1024);
+  CHECK(plan.arena_bytes == plan.lower_bound);
+  CHECK(plan.naive_bytes == 256 + 128 + 512 + 64 + 64 + 1024 + 64);
+  CHECK_NOTHROW(verify_memory_plan(c.g, c.order, plan, c.options.scratch_bytes));
+  CHECK_THAT(plan.summary(), Catch::Contains("2 scratch ranges (1.1 KiB)"));
+
+  // Scratch lives at one step only: the buffers of other steps may reuse it.
+  const MemoryPlan without = plan_memory(c.g, c.order);
+  CHECK(without.scratch.empty());
+  CHECK(without.arena_bytes == 640);
+  CHECK(without.lower_bound == 640);
+}
+
+TEST_CASE("verify_memory_plan rejects a scratch range that overlaps, strays or falls short", "[memory_plan][scratch]") {
+  ScratchChain c = scratch_chain();
+  const MemoryPlan good = plan_memory(c.g, c.order, c.options);
+  REQUIRE_NOTHROW(verify_memory_plan(c.g, c.order, good, c.options.scratch_bytes));
+  const std::size_t at = good.scratch_index.at(c.g.at("m2"));
+
+  SECTION("over the buffer of the node's own output") {
+    MemoryPlan bad = good;
+    const BufferPlan& output = good.buffer(c.g.at("m2"));
+    bad.scratch[at].offset = output.offset;
+    bad.scratch[at].bytes = output.bytes;
+    CHECK_THAT(message_of([&] { verify_memory_plan(c.g, c.order, bad); }),
+               Catch::Contains("scratch of node 'm2'") && Catch::Contains("overlaps node 'm2'"));
+  }
+  SECTION("over the buffer of an operand it reads") {
+    MemoryPlan bad = good;
+    const BufferPlan& operand = good.buffer(c.g.at("m1"));
+    bad.scratch[at].offset = operand.offset;
+    bad.scratch[at].bytes = operand.bytes;
+    CHECK_THAT(message_of([&] { verify_memory_plan(c.g, c.order, bad); }),
+               Catch::Contains("scratch of node 'm2'") && Catch::Contains("overlaps node 'm1'"));
+  }
+  SECTION("at another step than its node's") {
+    MemoryPlan bad = good;
+    bad.scratch[at].step -= 1;
+    CHECK_THAT(message_of([&] { verify_memory_plan(c.g, c.order, bad); }),
+               Catch::Contains("scratch of node 'm2'") && Catch::Contains("its node runs at step"));
+  }
+  SECTION("misaligned or outside the arena") {
+    MemoryPlan bad = good;
+    bad.scratch[at].offset += 4;
+    CHECK_THAT(message_of([&] { verify_memory_plan(c.g, c.order, bad); }), Catch::Contains("not an aligned"));
+    bad = good;
+    bad.scratch[at].offset = good.arena_bytes;
+    CHECK_THAT(message_of([&] { verify_memory_plan(c.g, c.order, bad); }), Catch::Contains("inside the arena"));
+  }
+  SECTION("smaller than the kernel declares, or missing") {
+    MemoryPlan bad = good;
+    bad.scratch[at].bytes = 512;
+    CHECK_NOTHROW(verify_memory_plan(c.g, c.order, bad));  // without the declaration, nothing to compare with
+    CHECK_THAT(message_of([&] { verify_memory_plan(c.g, c.order, bad, c.options.scratch_bytes); }),
+               Catch::Contains("'m2'") && Catch::Contains("needs 1000 bytes of scratch") &&
+                   Catch::Contains("gives it 512"));
+    const MemoryPlan none = plan_memory(c.g, c.order);
+    CHECK_THAT(message_of([&] { verify_memory_plan(c.g, c.order, none, c.options.scratch_bytes); }),
+               Catch::Contains("gives it 0"));
+  }
+  SECTION("for a node whose kernel declares none") {
+    CHECK_THAT(message_of([&] { verify_memory_plan(c.g, c.order, good, [](const Graph&, NodeId) { return 0; }); }),
+               Catch::Contains("declares none"));
+  }
+}

@@ -90,10 +90,13 @@ TEST_CASE("cross_entropy treats 0·log 0 as 0 for soft targets", "[runtime][kern
 
 TEST_CASE("softmax_cross_entropy equals cross_entropy of the softmax", "[runtime][kernels]") {
   std::mt19937 rng(11);
+  // [rows, cols]: a few narrow rows; several of the f32 kernel's blocks of
+  // rows in its scratch (300 × 10; 5 × 700, two rows a block); rows wider
+  // than a block (3 × 3000), one a block.
+  const std::pair<std::size_t, std::size_t> shapes[] = {{6, 1}, {6, 3}, {6, 10}, {300, 10}, {5, 700}, {3, 3000}};
   for (DType dt : kFloatTypes)
-    for (std::size_t cols : {1u, 3u, 10u}) {
-      const std::size_t rows = 6;
-      Tensor z = random_tensor(Shape{6, static_cast<std::int64_t>(cols)}, dt, rng, -4, 4);
+    for (auto [rows, cols] : shapes) {
+      Tensor z = random_tensor(Shape{static_cast<std::int64_t>(rows), static_cast<std::int64_t>(cols)}, dt, rng, -4, 4);
       std::vector<double> ids_v;
       for (std::size_t r = 0; r < rows; ++r) ids_v.push_back(static_cast<double>((r * 7) % cols));
       Tensor ids = class_ids(ids_v);

@@ -75,6 +75,9 @@ struct Case {
   DType dtype = DType::f32;
   std::int64_t batch = 24;
   bool fuse = true;
+  // Small, so that the seed models' biases are bucketed and their weights
+  // reduced alone: both paths run.
+  std::size_t bucket_below_bytes = 1024;
 };
 
 PlanOptions plan_options(const Case& c, std::shared_ptr<Communicator> comm) {
@@ -89,9 +92,7 @@ PlanOptions plan_options(const Case& c, std::shared_ptr<Communicator> comm) {
   o.optimizer->lr = c.kind == OptimizerOptions::Kind::adam ? 0.001 : 0.1;
   o.seed = 7;
   o.communicator = std::move(comm);
-  // Small thresholds, so that the seed models' biases are bucketed and their
-  // weights reduced alone: both paths run.
-  o.allreduce_bucket_below_bytes = 1024;
+  o.allreduce_bucket_below_bytes = c.bucket_below_bytes;
   return o;
 }
 
@@ -187,6 +188,21 @@ TEST_CASE("data parallel: in f64 the agreement is tighter, and 3 ranks agree too
     check_same_training({"spiral-net", kind, DType::f64}, 2);
   check_same_training({"mlp", OptimizerOptions::Kind::momentum, DType::f64}, 3);
   check_same_training({"logreg", OptimizerOptions::Kind::sgd, DType::f32, 24, /*fuse=*/false}, 3);
+}
+
+TEST_CASE("data parallel: one bucket of all six MLP gradients trains as 1 process", "[plan][data_parallel]") {
+  // Every gradient below the threshold: one allreduce_start reads all six,
+  // in one kernel call.
+  Case c{"mlp", OptimizerOptions::Kind::momentum, DType::f32, 24, true, std::size_t{1} << 20};
+  const Plan plan = compile(model(c, 12), plan_options(c, thread_communicators(2)[0]));
+  std::size_t starts = 0;
+  for (NodeId id : plan.order()) {
+    if (plan.graph()[id].op != OpKind::allreduce_start) continue;
+    ++starts;
+    CHECK(plan.graph().inputs(id).size() == 6);
+  }
+  CHECK(starts == 1);
+  check_same_training(c, 2);
 }
 
 TEST_CASE("data parallel: a communicator of one rank compiles today's plan", "[plan][data_parallel]") {

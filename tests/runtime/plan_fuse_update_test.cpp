@@ -153,12 +153,7 @@ TEST_CASE("sgd_matmul_update: P = (1 - lr*wd)*P - lr*op(A)*op(B) for every trans
         kiln::Tensor out(p.shape(), dtype);
         kiln::KernelCall c;
         const kiln::Tensor* operands[] = {&p, &a, &b};
-        for (int i = 0; i < 3; ++i) {
-          c.in[i] = operands[i]->raw();
-          c.in_shape[i] = &operands[i]->shape();
-          c.in_dtype[i] = dtype;
-        }
-        c.n_in = 3;
+        for (const kiln::Tensor* operand : operands) c.in.push_back({operand->raw(), &operand->shape(), dtype});
         c.out = out.raw();
         c.out_shape = &out.shape();
         c.dtype = dtype;

@@ -12,6 +12,7 @@
 #include "passes/schedule.hpp"
 #include "plan_support.hpp"
 #include "runtime/executor.hpp"
+#include "runtime/kernel_scratch.hpp"
 #include "runtime/plan.hpp"
 #include "tests/passes/random_graphs.hpp"
 
@@ -126,6 +127,7 @@ TEST_CASE("plan: without in-place reuse or with it, the same values", "[plan]") 
 
   kiln::MemoryOptions no_reuse;
   no_reuse.in_place = false;
+  no_reuse.scratch_bytes = kiln::node_scratch_bytes;
   for (kiln::NodeId id : shared.order())
     if (kiln::is_fed(shared.graph(), id)) no_reuse.outputs.push_back(id);
   kiln::MemoryPlan memory = kiln::plan_memory(shared.graph(), shared.order(), no_reuse);
