@@ -1,5 +1,5 @@
 // Structure of the backward graph; the numbers are checked by
-// gradcheck_test.cpp against finite differences.
+// the op table (tests/ops/op_table_test.cpp) against finite differences.
 #include <catch2/catch.hpp>
 
 #include "frontends/builder.hpp"

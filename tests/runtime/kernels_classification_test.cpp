@@ -1,4 +1,9 @@
+// The classification kernels at values and shapes the op table (tests/ops)
+// does not draw: logits of ±1000, zero probabilities, and loss rows wider than
+// the f32 kernel's block of planned scratch.
+#include <algorithm>
 #include <cmath>
+#include <random>
 
 #include "tests/runtime/classification_targets.hpp"
 #include "tests/runtime/harness.hpp"
@@ -35,24 +40,6 @@ std::vector<double> softmax_reference(const Tensor& x, std::optional<int> ax, bo
 
 }  // namespace
 
-TEST_CASE("softmax and log_softmax normalise along every axis variant", "[runtime][kernels]") {
-  std::mt19937 rng(9);
-  const std::pair<Shape, std::optional<int>> cases[] = {
-      {Shape{4, 6}, std::nullopt}, {Shape{4, 6}, 0}, {Shape{4, 6}, 1},  {Shape{4, 6}, -2},
-      {Shape{2, 3, 5}, 1},         {Shape{2, 3, 5}, 0}, {Shape{2, 3, 5}, std::nullopt},
-      {Shape{7}, std::nullopt},    {Shape{3, 1}, 1},  {Shape{1, 5}, 0},
-  };
-  for (DType dt : kFloatTypes)
-    for (bool log_space : {false, true})
-      for (const auto& [shape, ax] : cases) {
-        INFO((log_space ? "log_softmax " : "softmax ") << dtype_name(dt) << " " << shape.str() << " axis "
-                                                      << (ax ? std::to_string(*ax) : "last"));
-        Tensor x = random_tensor(shape, dt, rng, -5, 5);
-        check_close(run_op(log_space ? OpKind::log_softmax : OpKind::softmax, {x}, axis(ax)),
-                    softmax_reference(x, ax, log_space));
-      }
-}
-
 TEST_CASE("softmax and log_softmax stay finite and exact for logits of ±1000", "[runtime][kernels]") {
   for (DType dt : kFloatTypes) {
     Tensor x = Tensor::from_values(Shape{2, 3}, dt, {1000, -1000, 0, 1000, 1000, -1000});
@@ -60,25 +47,6 @@ TEST_CASE("softmax and log_softmax stay finite and exact for logits of ±1000", 
     check_close(s, {1, 0, 0, 0.5, 0.5, 0});
     Tensor ls = run_op(OpKind::log_softmax, {x});
     check_close(ls, {0, -2000, -1000, -std::log(2.0), -std::log(2.0), -2000 - std::log(2.0)});
-  }
-}
-
-TEST_CASE("cross_entropy averages −log p of the target over rows", "[runtime][kernels]") {
-  std::mt19937 rng(10);
-  for (DType dt : kFloatTypes) {
-    const std::size_t rows = 5, cols = 4;
-    Tensor p = run_op(OpKind::softmax, {random_tensor(Shape{5, 4}, dt, rng)});
-    Tensor ids = class_ids({0, 3, 1, 1, 2});
-    Tensor onehot = Tensor::from_values(Shape{5, 4}, dt, dense_targets(ids, rows, cols));
-    Tensor soft = soft_targets(rows, cols, dt, rng);
-    for (const Tensor* t : {&ids, &onehot, &soft}) {
-      INFO(dtype_name(dt) << " targets " << t->type_str());
-      std::vector<double> pd = vals(p), td = dense_targets(*t, rows, cols);
-      double want = 0;
-      for (std::size_t i = 0; i < pd.size(); ++i)
-        if (td[i] != 0) want -= td[i] * std::log(pd[i]);
-      check_close(run_op(OpKind::cross_entropy, {p, *t}, {}, std::nullopt, 4), {want / rows});
-    }
   }
 }
 

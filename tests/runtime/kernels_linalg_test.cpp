@@ -1,3 +1,5 @@
+// GEMM-based kernels on shapes larger than the op table's (tests/ops), past
+// the small-size paths: the blocked and vectorised code of each backend.
 #include "tests/runtime/harness.hpp"
 
 using namespace kiln;
@@ -29,10 +31,10 @@ Attrs transposes(bool ta, bool tb) {
 
 }  // namespace
 
-TEST_CASE("matmul honours every transpose combination on non-square shapes", "[runtime][kernels]") {
+TEST_CASE("matmul honours every transpose combination on a shape past the small-size paths", "[runtime][kernels]") {
   std::mt19937 rng(6);
-  // (m, k, n) products, including size-1 dimensions.
-  const std::int64_t dims[][3] = {{3, 5, 4}, {1, 7, 2}, {6, 1, 3}, {2, 3, 1}, {1, 1, 1}, {17, 33, 9}};
+  // (m, k, n): odd sizes, none a multiple of a vector width.
+  const std::int64_t dims[][3] = {{17, 33, 9}};
   for (DType dt : kFloatTypes)
     for (const auto& d : dims)
       for (bool ta : {false, true})
@@ -48,10 +50,10 @@ TEST_CASE("matmul honours every transpose combination on non-square shapes", "[r
         }
 }
 
-TEST_CASE("dot is the inner product of two vectors", "[runtime][kernels]") {
+TEST_CASE("dot is the inner product of two long vectors", "[runtime][kernels]") {
   std::mt19937 rng(7);
   for (DType dt : kFloatTypes)
-    for (std::int64_t n : {1, 5, 1000}) {
+    for (std::int64_t n : {1000}) {
       Tensor a = random_tensor(Shape{n}, dt, rng), b = random_tensor(Shape{n}, dt, rng);
       double want = 0;
       for (std::int64_t i = 0; i < n; ++i) want += a.get(i) * b.get(i);
@@ -59,9 +61,10 @@ TEST_CASE("dot is the inner product of two vectors", "[runtime][kernels]") {
     }
 }
 
-TEST_CASE("affine adds the bias to every row of x·W, affine_relu then clamps", "[runtime][kernels]") {
+TEST_CASE("affine adds the bias to every row of x·W, affine_relu then clamps, on a layer-sized shape",
+          "[runtime][kernels]") {
   std::mt19937 rng(8);
-  const std::int64_t dims[][3] = {{4, 3, 5}, {1, 6, 2}, {5, 1, 1}, {32, 64, 10}};
+  const std::int64_t dims[][3] = {{32, 64, 10}};
   for (DType dt : kFloatTypes)
     for (const auto& d : dims) {
       Tensor x = random_tensor(Shape{d[0], d[1]}, dt, rng);
