@@ -51,4 +51,11 @@ struct square {
   T operator()(T x) const { return x * x; }
 };
 
+// log(1 + e^x) as max(x, 0) + log1p(e^-|x|): no overflow for large x, and
+// full precision where e^x is tiny.
+struct softplus {
+  template <class T>
+  T operator()(T x) const { return (x > T(0) ? x : T(0)) + std::log1p(std::exp(-std::abs(x))); }
+};
+
 }  // namespace kiln::pointwise

@@ -164,6 +164,9 @@ void square(GradContext& c) {
   c.make_for(0, OpKind::scale, {t}, factor(2.0));
 }
 
+// softplus' = σ
+void softplus(GradContext& c) { c.make_for(0, OpKind::mul, {c.dy(), c.make(OpKind::sigmoid, {c.input(0)})}); }
+
 void sum(GradContext& c) {
   c.make_expand(c.dy(), c.in(0).shape, c.self().attrs.axis, 0);
 }
