@@ -136,6 +136,11 @@ void bind_graph_class(py::module_& m) {
         "Reads a kiln graph file (JSON), or imports an ONNX model (.onnx) with a softmax cross-entropy loss");
   m.def("parse_graph", [](const std::string& text) { return parse_graph_json(text); }, py::arg("text"));
   m.def("model_names", &model_names);
+  m.def("op_names", [] {
+    std::vector<std::string> out;
+    for (std::size_t k = 0; k < kOpCount; ++k) out.emplace_back(op_name(static_cast<OpKind>(k)));
+    return out;
+  }, "Every op kiln knows (graph/ops.def), in declaration order; each is a Builder method");
   m.def("build_model",
         [](const std::string& name, std::optional<std::int64_t> batch, std::optional<std::vector<std::int64_t>> hidden,
            const py::object& dtype, std::optional<double> weight_decay) {

@@ -271,6 +271,7 @@ std::vector<OpRow> make_rows() {
       {OpKind::exp, [](double x) { return std::exp(x); }, Domain{0.0, 3.0, true}, 1.0},
       {OpKind::log, [](double x) { return std::log(x); }, Domain{0.05, 20.0, false}, 1.0},
       {OpKind::square, [](double x) { return x * x; }, Domain::any(), 1.0},
+      {OpKind::softplus, [](double x) { return std::log1p(std::exp(x)); }, Domain{0.0, 8.0, true}, 1.0},
   };
   for (const Unary& u : unaries)
     for (Shape s : {Shape{3, 4}, Shape{1, 1, 5}, Shape{}})

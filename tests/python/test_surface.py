@@ -1,5 +1,6 @@
 """The module's surface: graphs, the builder, compiling, a plan's accounts."""
 import numpy as np
+import pytest
 
 import kiln
 from conftest import numpy_scores, spiral_builder
@@ -95,3 +96,40 @@ def test_evaluation_plan_shares_the_training_params(spiral):
     scorer.input("x")[:] = x[:10]
     scorer.run()
     np.testing.assert_allclose(scorer.value("fc2/add"), numpy_scores(train.params(), x[:10]), rtol=1e-5, atol=1e-6)
+
+
+def test_builder_has_a_method_for_every_op():
+    # The op list (graph/ops.def) generates the Builder's methods, so none can be missing.
+    names = kiln.op_names()
+    assert "matmul" in names and "reshape" in names and "affine_relu" in names
+    missing = [op for op in names if not callable(getattr(kiln.Builder, op, None))]
+    assert missing == []
+
+
+def test_generated_methods_take_attributes_by_position_or_keyword():
+    g = kiln.Builder()
+    x = g.input("x", (2, 3), dtype="f64")
+    w = g.input("w", (4, 3), dtype="f64")
+    assert g.matmul(x, w, transpose_b=True).shape == (2, 4)
+    assert g.matmul(x, w, False, True, "xwt").name == "xwt"
+    assert g.scale(x, 0.5).op == "scale" and g.scale(x, factor=2.0, name="twice").name == "twice"
+    assert g.sum(x, 0).shape == (3,) and g.sum(x).shape == ()
+    assert g.reshape(x, [0, -1]).shape == (2, 3)
+    assert g.add_n([x, x, x]).shape == (2, 3)
+    with pytest.raises(ValueError, match="missing attribute 'factor'"):
+        g.scale(x)
+    with pytest.raises(ValueError, match="unknown keyword 'axes'"):
+        g.sum(x, axes=[0])
+    with pytest.raises(ValueError, match="attribute 'factor': expected a finite number"):
+        g.scale(x, float("inf"))
+
+
+def test_softplus_matches_numpy():
+    g = kiln.Builder()
+    x = g.input("x", (2, 4), dtype="f64")
+    g.softplus(x, name="y")
+    plan = kiln.compile(g.graph(), optimizer=None, outputs=["y"])
+    values = np.array([[-30.0, -1.0, 0.0, 1e-3], [2.0, 20.0, 40.0, -0.5]])
+    plan.feed("x", values)
+    plan.run()
+    np.testing.assert_allclose(plan.value("y"), np.logaddexp(0.0, values), rtol=1e-14)

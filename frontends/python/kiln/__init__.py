@@ -23,7 +23,7 @@ except ImportError as e:
                       "(apt-get install python3-numpy), the interpreter kiln was built for") from e
 
 from ._kiln import (Builder, Graph, Init, Plan, Value, build_model, compile, dense, load_dataset, load_graph,
-                    model_names, parse_graph, set_threads, threads)
+                    model_names, op_names, parse_graph, set_threads, threads)
 
 __all__ = ["Builder", "Graph", "Init", "Plan", "Value", "build_model", "compile", "dense", "load_dataset",
-           "load_graph", "model_names", "parse_graph", "set_threads", "threads"]
+           "load_graph", "model_names", "op_names", "parse_graph", "set_threads", "threads"]
