@@ -54,8 +54,6 @@ struct Init {
 std::string_view init_kind_name(Init::Kind k);
 std::optional<Init::Kind> parse_init_kind(std::string_view s);
 
-std::string_view init_kind_name(Init::Kind k);
-std::optional<Init::Kind> parse_init_kind(std::string_view s);
 
 // Every attribute kind (graph/attrs.def), and the two node fields an op may
 // declare beside them (its explicit output shape and dtype).

@@ -36,7 +36,8 @@ std::array<std::vector<AttrUse>, kOpCount> make_attr_uses() {
 #define ATTR(name, default_value, check) make_attr_use<AttrId::name>(false, default_value, check),
 #define REQUIRED(name, check) \
   make_attr_use<AttrId::name>(true, Attrs{}.name, check),
-#define FIELD(name) AttrUse{AttrId::name, true, {}, {}, {}},
+// The output shape is required; the dtype defaults to f32.
+#define FIELD(name) AttrUse{AttrId::name, AttrId::name == AttrId::shape, {}, {}, {}},
   return {{
 #define KILN_OP(name, arity, attrs, category, rule, onnx) std::vector<AttrUse>{attrs},
 #include "graph/ops.def"

@@ -58,4 +58,30 @@ struct softplus {
   T operator()(T x) const { return (x > T(0) ? x : T(0)) + std::log1p(std::exp(-std::abs(x))); }
 };
 
+struct sqrt {
+  template <class T>
+  T operator()(T x) const { return std::sqrt(x); }
+};
+
+struct reciprocal {
+  template <class T>
+  T operator()(T x) const { return T(1) / x; }
+};
+
+struct abs {
+  template <class T>
+  T operator()(T x) const { return std::abs(x); }
+};
+
+// -1, 0 or 1; a NaN stays NaN (x itself where it is neither above nor below 0).
+struct sign {
+  template <class T>
+  T operator()(T x) const { return x > T(0) ? T(1) : x < T(0) ? T(-1) : x; }
+};
+
+struct erf {
+  template <class T>
+  T operator()(T x) const { return std::erf(x); }
+};
+
 }  // namespace kiln::pointwise

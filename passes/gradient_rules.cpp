@@ -167,6 +167,26 @@ void square(GradContext& c) {
 // softplus' = σ
 void softplus(GradContext& c) { c.make_for(0, OpKind::mul, {c.dy(), c.make(OpKind::sigmoid, {c.input(0)})}); }
 
+// sqrt' = 1 / (2·sqrt(x)): dy / y, halved.
+void sqrt(GradContext& c) { c.make_for(0, OpKind::div, {c.make(OpKind::scale, {c.dy()}, factor(0.5)), c.node()}); }
+
+// (1/x)' = −1/x² = −y²
+void reciprocal(GradContext& c) {
+  c.make_for(0, OpKind::neg, {c.make(OpKind::mul, {c.dy(), c.make(OpKind::square, {c.node()})})});
+}
+
+// |x|' = sign(x), 0 at 0 as in PyTorch.
+void abs(GradContext& c) { c.make_for(0, OpKind::mul, {c.dy(), c.make(OpKind::sign, {c.input(0)})}); }
+
+// Zero wherever it is defined, as in PyTorch: the contribution is 0·dy.
+void sign(GradContext& c) { c.make_for(0, OpKind::scale, {c.dy()}, factor(0.0)); }
+
+// erf' = 2/√π · e^(−x²)
+void erf(GradContext& c) {
+  NodeId gauss = c.make(OpKind::exp, {c.make(OpKind::neg, {c.make(OpKind::square, {c.input(0)})})});
+  c.make_for(0, OpKind::mul, {c.dy(), c.make(OpKind::scale, {gauss}, factor(1.1283791670955126))});
+}
+
 void sum(GradContext& c) {
   c.make_expand(c.dy(), c.in(0).shape, c.self().attrs.axis, 0);
 }

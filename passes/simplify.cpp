@@ -64,7 +64,10 @@ std::optional<Graph> algebra(const Graph& g, const Observers& obs, PassStats& st
         if (n.attrs.factor == 1.0) {
           pass_through(in[0], "scale_by_one");
         } else if (g[in[0]].op == OpKind::scale) {
-          becomes(OpKind::scale, g.inputs(in[0]), scaled(g[in[0]].attrs.factor * n.attrs.factor), "scale_of_scale");
+          // A product that overflows is left as two scales: a scale's factor
+          // must be finite (graph/ops.def), and x·a·b may still be finite.
+          const double product = g[in[0]].attrs.factor * n.attrs.factor;
+          if (std::isfinite(product)) becomes(OpKind::scale, g.inputs(in[0]), scaled(product), "scale_of_scale");
         }
         break;
       case OpKind::neg:
@@ -79,7 +82,7 @@ std::optional<Graph> algebra(const Graph& g, const Observers& obs, PassStats& st
         for (int k : {1, 0}) {
           auto c = scalar_constant(g, in[k]);
           NodeId x = in[1 - k];
-          if (c && g[x].shape == n.shape && g[x].op != OpKind::constant) {
+          if (c && std::isfinite(*c) && g[x].shape == n.shape && g[x].op != OpKind::constant) {
             becomes(OpKind::scale, {x}, scaled(*c), "mul_by_scalar_constant");
             break;
           }

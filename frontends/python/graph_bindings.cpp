@@ -232,9 +232,19 @@ void set_attr(OpKind op, const AttrUse& use, const py::handle& h, Attrs& attrs) 
   });
 }
 
+std::string as_name(OpKind op, const py::handle& h) {
+  if (!py::isinstance<py::str>(h))
+    throw Error("Builder." + std::string(op_name(op)) + ": name must be a str, found " + py::repr(h).cast<std::string>());
+  return h.cast<std::string>();
+}
+
+// Python's own rules: operands positionally or by their names (x; a, b, ...),
+// then the attributes positionally in declaration order or by keyword, then
+// `name`; nothing given twice.
 PyValue build_op(const BuilderPtr& g, OpKind op, const py::args& args, const py::kwargs& kwargs) {
   const OpInfo& info = op_info(op);
   const std::string method = "Builder." + std::string(info.name);
+  const auto twice = [&](const std::string& what) { throw Error(method + ": " + what + " is given twice"); };
   std::vector<Value> operands;
   std::size_t next = 0;
   if (info.arity == kVariadic) {
@@ -245,25 +255,36 @@ PyValue build_op(const BuilderPtr& g, OpKind op, const py::args& args, const py:
       for (; next < args.size() && py::isinstance<PyValue>(args[next]); ++next)
         operands.push_back(as_operand(g, op, args[next], next).value);
     }
+    if (operands.empty()) throw Error(method + ": expects at least 1 operand (a list of Values), found none");
   } else {
-    if (args.size() < static_cast<std::size_t>(info.arity))
-      throw Error(method + ": expects " + std::to_string(info.arity) + " operand" + (info.arity == 1 ? "" : "s") +
-                  ", found " + std::to_string(args.size()));
-    for (; next < static_cast<std::size_t>(info.arity); ++next) operands.push_back(as_operand(g, op, args[next], next).value);
+    const auto arity = static_cast<std::size_t>(info.arity);
+    std::vector<std::optional<Value>> slots(arity);
+    for (; next < args.size() && next < arity; ++next) slots[next] = as_operand(g, op, args[next], next).value;
+    for (std::size_t k = 0; k < arity; ++k) {
+      const std::string key = operand_name(info.arity, static_cast<int>(k));
+      if (!kwargs.contains(key)) continue;
+      if (slots[k]) twice("operand '" + key + "'");
+      slots[k] = as_operand(g, op, kwargs[key.c_str()], k).value;
+    }
+    for (std::size_t k = 0; k < arity; ++k) {
+      if (!slots[k])
+        throw Error(method + ": missing operand '" + operand_name(info.arity, static_cast<int>(k)) + "' (expects " +
+                    std::to_string(arity) + " operand" + (arity == 1 ? "" : "s") + ")");
+      operands.push_back(*slots[k]);
+    }
   }
 
   Attrs attrs = defaults_for(op);
   std::vector<const AttrUse*> uses = keyword_attrs(op);
   std::vector<bool> given(uses.size(), false);
   std::optional<std::string> name;
-  std::size_t positional = 0;
-  for (; next < args.size(); ++next, ++positional) {
+  for (std::size_t positional = 0; next < args.size(); ++next, ++positional) {
     if (positional < uses.size()) {
       set_attr(op, *uses[positional], args[next], attrs);
       given[positional] = true;
-    } else if (positional == uses.size() && !args[next].is_none()) {
-      name = args[next].cast<std::string>();
-    } else if (positional > uses.size()) {
+    } else if (positional == uses.size()) {
+      if (!args[next].is_none()) name = as_name(op, args[next]);
+    } else {
       throw Error(method + ": too many arguments; see help(kiln.Builder." + std::string(info.name) + ")");
     }
   }
@@ -271,8 +292,12 @@ PyValue build_op(const BuilderPtr& g, OpKind op, const py::args& args, const py:
   DType dtype = DType::f32;
   for (const auto& [key_handle, value] : kwargs) {
     const std::string key = key_handle.cast<std::string>();
+    bool is_operand = false;
+    for (int k = 0; k < info.arity; ++k) is_operand = is_operand || key == operand_name(info.arity, k);
+    if (is_operand) continue;  // taken above
     if (key == "name") {
-      if (!value.is_none()) name = value.cast<std::string>();
+      if (name) twice("name");
+      if (!value.is_none()) name = as_name(op, value);
       continue;
     }
     if (key == "shape" && takes_shape(op)) {
@@ -290,8 +315,10 @@ PyValue build_op(const BuilderPtr& g, OpKind op, const py::args& args, const py:
       throw Error(method + ": unknown keyword '" + key + "' (it accepts " + accepted +
                   (takes_shape(op) ? "shape, " : "") + "name)");
     }
+    const auto k = static_cast<std::size_t>(at - uses.begin());
+    if (given[k]) twice("attribute '" + key + "'");
     set_attr(op, **at, value, attrs);
-    given[static_cast<std::size_t>(at - uses.begin())] = true;
+    given[k] = true;
   }
   for (std::size_t k = 0; k < uses.size(); ++k)
     if (uses[k]->required && !given[k])

@@ -272,6 +272,21 @@ std::vector<OpRow> make_rows() {
       {OpKind::log, [](double x) { return std::log(x); }, Domain{0.05, 20.0, false}, 1.0},
       {OpKind::square, [](double x) { return x * x; }, Domain::any(), 1.0},
       {OpKind::softplus, [](double x) { return std::log1p(std::exp(x)); }, Domain{0.0, 8.0, true}, 1.0},
+      {OpKind::sqrt, [](double x) { return std::sqrt(x); }, Domain{0.1, 9.0, false}, 1.0},
+      {OpKind::reciprocal, [](double x) { return 1.0 / x; }, Domain{0.2, 5.0, true}, 1.0},
+      {OpKind::abs, [](double x) { return x < 0 ? -x : x; }, Domain::away_from_zero(), 0.0},
+      {OpKind::sign, [](double x) { return x > 0 ? 1.0 : -1.0; }, Domain::away_from_zero(), 0.0},
+      // erf by its Maclaurin series in long double (|x| <= 2.5: 60 terms are plenty).
+      {OpKind::erf,
+       [](double x) {
+         long double term = x, sum = x;  // term n: (-1)^n x^(2n+1) / n!
+         for (int n = 1; n < 60; ++n) {
+           term *= -static_cast<long double>(x) * x / n;
+           sum += term / (2 * n + 1);
+         }
+         return static_cast<double>(sum * 1.1283791670955125739L);
+       },
+       Domain{0.0, 2.5, true}, 1.0},
   };
   for (const Unary& u : unaries)
     for (Shape s : {Shape{3, 4}, Shape{1, 1, 5}, Shape{}})
@@ -443,7 +458,7 @@ std::vector<OpRow> make_rows() {
   for (int operands : {1, 3, 5, 9}) {
     std::vector<Operand> xs;
     for (int k = 0; k < operands; ++k) xs.push_back(param({2, 3}));
-    // Past kMaxKernelInputs (4) operands bind_kernel chains several calls.
+    // Past 4 operands the kernel sums in groups of 4 over tiles of the output.
     add({.op = OpKind::add_n,
          .label = std::to_string(operands) + " operands",
          .operands = xs,

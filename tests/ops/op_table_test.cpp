@@ -66,7 +66,7 @@ NodeId add_leaf(Graph& g, OpKind op, const Operand& o, DType dtype, Attrs attrs,
 OpKind leaf_op(LeafKind k) { return k == LeafKind::param ? OpKind::param : OpKind::input; }
 
 Attrs row_attrs(const OpRow& row) {
-  Attrs a;
+  Attrs a = defaults_for(row.op);
   if (row.attrs) row.attrs(a);
   return a;
 }

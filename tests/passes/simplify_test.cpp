@@ -89,6 +89,22 @@ TEST_CASE("algebra: no rule for a broadcast operand, a pinned node or a differen
   CHECK(out.size() == b.graph().size());
 }
 
+// A scale's factor must be finite (graph/ops.def checks every node), so the
+// rules that make one leave the graph as it is when the factor would not be.
+TEST_CASE("algebra: no scale with a non-finite factor, from an inf constant or an overflowing product",
+          "[simplify]") {
+  Builder b;
+  auto x = b.param("x", {2, 3}, Init::constant(1.0), DType::f64);
+  auto by_inf = mul(x, b.constant("inf", {}, {HUGE_VAL}, DType::f64), "by_inf");
+  auto twice = scale(scale(x, 1e200, "huge"), 1e200, "twice_huge");
+  b.set_loss(sum(add(by_inf, twice), std::nullopt, "loss"));
+  PassStats stats;
+  Graph out = checked(simplify_algebra(b.graph(), stats));
+  CHECK(stats.fired.empty());
+  CHECK(out[out.at("by_inf")].op == OpKind::mul);
+  CHECK(out[out.at("twice_huge")].op == OpKind::scale);
+}
+
 TEST_CASE("fold: constants in, a constant out, rounded to the dtype", "[simplify]") {
   Builder b;
   auto p = b.param("p", {2, 3});

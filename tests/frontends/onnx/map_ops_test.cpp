@@ -97,8 +97,8 @@ TEST_CASE("an op kiln does not import is refused naming the node, its op type, t
                     "test.onnx: ONNX node 'conv1' (Conv), opset 13: not supported; kiln imports " + supported_ops());
   // The written mappers, and every ONNX name graph/ops.def declares.
   CHECK(supported_ops() ==
-        "Add, Constant, Exp, Flatten, Gemm, Identity, Log, LogSoftmax, MatMul, Mul, Neg, Relu, Reshape, Sigmoid, "
-        "Softmax, Softplus, Sub, Tanh");
+        "Abs, Add, Constant, Erf, Exp, Flatten, Gemm, Identity, Log, LogSoftmax, MatMul, Mul, Neg, Reciprocal, Relu, "
+        "Reshape, Sigmoid, Sign, Softmax, Softplus, Sqrt, Sub, Tanh");
 }
 
 TEST_CASE("kiln_name keeps names kiln allows and replaces the rest", "[onnx]") {
