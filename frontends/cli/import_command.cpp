@@ -16,11 +16,19 @@ namespace {
 struct ImportArgs {
   std::string model;
   std::string output;
+  bool supported = false;
   OnnxFlags onnx;
 };
 
 void run_import(const ImportArgs& args) {
   namespace fs = std::filesystem;
+  if (args.supported) {
+    for (const std::string& name : onnx::supported_op_names()) std::cout << name << "\n";
+    return;
+  }
+  if (args.model.empty())
+    throw Error("expected MODEL.onnx, the ONNX model to import (or --supported to list the ONNX ops kiln imports)");
+  if (args.output.empty()) throw Error("-o: expected GRAPH.json, the graph file to write");
   const fs::path output(args.output);
   if (output.extension() != ".json")
     throw Error("-o '" + args.output + "': expected a graph file name ending in .json");
@@ -42,10 +50,10 @@ void run_import(const ImportArgs& args) {
 void add_import_command(CLI::App& app) {
   auto args = std::make_shared<ImportArgs>();
   auto* cmd = app.add_subcommand("import", "Import an ONNX model (e.g. from torch.onnx.export) as a kiln graph file");
-  cmd->add_option("MODEL", args->model, "ONNX model (.onnx)")->required()->check(CLI::ExistingFile)->type_name("MODEL.onnx");
+  cmd->add_option("MODEL", args->model, "ONNX model (.onnx)")->check(CLI::ExistingFile)->type_name("MODEL.onnx");
   cmd->add_option("-o,--output", args->output, "graph file to write; the params go to GRAPH.safetensors beside it")
-      ->required()
       ->type_name("GRAPH.json");
+  cmd->add_flag("--supported", args->supported, "print the ONNX operators kiln imports, one per line, and exit");
   add_onnx_flags(cmd, args->onnx, /*with_batch=*/true);
   cmd->footer("Imports the ops " + onnx::supported_ops() +
               " (opsets 9 to 17; docs/onnx.md); any other op is refused, naming the node, and nothing is written.\n"

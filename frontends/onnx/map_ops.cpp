@@ -315,9 +315,15 @@ const std::map<std::string, OpMapper>& op_mappers() {
 
 }  // namespace
 
+std::vector<std::string> supported_op_names() {
+  std::vector<std::string> out;
+  for (const auto& [name, mapper] : op_mappers()) out.push_back(name);
+  return out;
+}
+
 std::string supported_ops() {
   std::string out;
-  for (const auto& [name, mapper] : op_mappers()) out += (out.empty() ? "" : ", ") + name;
+  for (const std::string& name : supported_op_names()) out += (out.empty() ? "" : ", ") + name;
   return out;
 }
 

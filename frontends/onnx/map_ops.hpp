@@ -26,7 +26,10 @@ struct MapOptions {
 // rejects.
 std::vector<Value> map_graph(const Model& model, Builder& b, const MapOptions& options);
 
-// The ops map_graph imports, comma-separated, for messages and --help.
+// The ONNX operators map_graph imports, in name order (`kiln import
+// --supported` prints them one per line).
+std::vector<std::string> supported_op_names();
+// The same, comma-separated, for messages and --help.
 std::string supported_ops();
 
 // An ONNX name as a kiln node name: characters kiln does not allow in names

@@ -206,7 +206,8 @@ std::string builder_doc(OpKind op) {
     });
   }
   sig += ", name=None)";
-  return sig + "\n\nAdds a '" + std::string(info.name) + "' node (graph/ops.def); operands must come from this Builder.";
+  return sig + "\n\nAdds a '" + std::string(info.name) +
+         "' node (graph/ops.def); operands must come from this Builder.";
 }
 
 PyValue as_operand(const BuilderPtr& g, OpKind op, const py::handle& h, std::size_t k) {
@@ -215,7 +216,8 @@ PyValue as_operand(const BuilderPtr& g, OpKind op, const py::handle& h, std::siz
                 " must be a kiln.Value, found " + py::repr(h).cast<std::string>());
   PyValue v = h.cast<PyValue>();
   if (v.owner != g)
-    throw Error("Builder." + std::string(op_name(op)) + ": operand '" + v.value.name() + "' belongs to another Builder");
+    throw Error("Builder." + std::string(op_name(op)) + ": operand '" + v.value.name() +
+                "' belongs to another Builder");
   return v;
 }
 
@@ -223,8 +225,10 @@ void set_attr(OpKind op, const AttrUse& use, const py::handle& h, Attrs& attrs) 
   visit_attr(use.id, attrs, [&](auto& member) {
     using T = std::decay_t<decltype(member)>;
     try {
-      if constexpr (std::is_same_v<T, std::optional<int>>) member = h.is_none() ? std::nullopt : std::optional<int>(h.cast<int>());
-      else member = h.cast<T>();
+      if constexpr (std::is_same_v<T, std::optional<int>>)
+        member = h.is_none() ? std::nullopt : std::optional<int>(h.cast<int>());
+      else
+        member = h.cast<T>();
     } catch (const py::cast_error&) {
       throw Error("Builder." + std::string(op_name(op)) + ": attribute '" + std::string(attr_name(use.id)) +
                   "': cannot use " + py::repr(h).cast<std::string>());
@@ -234,7 +238,8 @@ void set_attr(OpKind op, const AttrUse& use, const py::handle& h, Attrs& attrs) 
 
 std::string as_name(OpKind op, const py::handle& h) {
   if (!py::isinstance<py::str>(h))
-    throw Error("Builder." + std::string(op_name(op)) + ": name must be a str, found " + py::repr(h).cast<std::string>());
+    throw Error("Builder." + std::string(op_name(op)) + ": name must be a str, found " +
+                py::repr(h).cast<std::string>());
   return h.cast<std::string>();
 }
 

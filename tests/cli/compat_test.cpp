@@ -56,7 +56,8 @@ TEST_CASE("a checkpoint written before the typed attributes scores and resumes a
   // Counts and losses to a tolerance: another machine's GEMM backend may
   // round differently in the last digits, and move a row at a class boundary.
   std::smatch scored;
-  REQUIRE(std::regex_search(eval.out, scored, std::regex(R"(accuracy [0-9.]+ \(([0-9]+) of 300\)\s+mean loss ([0-9.]+))")));
+  const std::regex score(R"(accuracy [0-9.]+ \(([0-9]+) of 300\)\s+mean loss ([0-9.]+))");
+  REQUIRE(std::regex_search(eval.out, scored, score));
   CHECK(std::abs(std::stoi(scored[1].str()) - 155) <= 1);
   CHECK(std::stod(scored[2].str()) == Approx(0.848497).margin(1e-4));
   RunResult resumed = kiln_cli(
