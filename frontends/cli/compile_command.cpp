@@ -142,8 +142,8 @@ void add_compile_command(CLI::App& app) {
   for (const std::string& p : pipeline_pass_names()) passes += (passes.empty() ? "" : ", ") + p;
   cmd->add_option("--dump-after", args->dump_after,
                   "write the graph as it stands after this pipeline pass (" + passes +
-                      ") to --dump; a DOT dump after schedule or memory_plan also shows each node's step and "
-                      "arena offset")
+                      ") to --dump; a DOT dump after schedule also shows each node's step, one after memory_plan "
+                      "also its buffer's arena offset and size")
       ->type_name("PASS");
   cmd->add_option("--dump", args->dump_path, "where --dump-after writes: FILE.dot (Graphviz) or FILE.json")
       ->type_name("FILE");
