@@ -50,6 +50,9 @@ std::size_t kernel_scratch_bytes(OpKind op, std::span<const TensorRef> inputs, c
 std::size_t node_scratch_bytes(const Graph& g, NodeId id) {
   const Node& node = g[id];
   if (node.info().is_leaf() || node.op == OpKind::get_output) return 0;
+  // The fused loss with its gradient needs the loss kernel's scratch only
+  // when no one reads the gradient (its kernel then runs that one instead).
+  if (node.op == OpKind::softmax_cross_entropy_with_grad && g.projection(id, 1)) return 0;
   std::vector<TensorRef> inputs;
   for (NodeId in : g.inputs(id)) inputs.push_back({nullptr, &g[in].shape, g[in].dtype});
   return kernel_scratch_bytes(node.op, inputs, {nullptr, &node.shape, node.dtype}, node.attrs);

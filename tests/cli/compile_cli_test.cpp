@@ -101,9 +101,12 @@ TEST_CASE("kiln compile --json gives passes and memory as one object", "[cli][co
   CHECK(m["total_bytes"] == m["arena_bytes"].get<std::size_t>() + m["param_bytes"].get<std::size_t>() +
                                 m["optimizer_state_bytes"].get<std::size_t>() +
                                 m["constant_bytes"].get<std::size_t>());
-  // The f32 loss kernel's scratch: its 64 rows of 10 logits and two floats a row.
-  CHECK(m["scratch_bytes"] == (64 * 10 + 2 * 64) * 4);
-  CHECK(m["scratch_bytes"].get<std::size_t>() <= m["naive_bytes"].get<std::size_t>());
+  // The fused loss works in its gradient's rows: no scratch. Unfused, the
+  // f32 loss kernel's scratch holds its 64 rows of 10 logits and two floats a row.
+  CHECK(m["scratch_bytes"] == 0);
+  const nlohmann::json unfused_memory = compile_json({"mlp", "--batch", "64", "--no-fuse"}, dir)["memory"];
+  CHECK(unfused_memory["scratch_bytes"] == (64 * 10 + 2 * 64) * 4);
+  CHECK(unfused_memory["scratch_bytes"].get<std::size_t>() <= unfused_memory["naive_bytes"].get<std::size_t>());
   // x [64, 784] f32 is fed, so the arena holds at least that.
   CHECK(m["fed_bytes"].get<std::size_t>() >= 64 * 784 * 4);
   CHECK(report["optimizer"] == "sgd");

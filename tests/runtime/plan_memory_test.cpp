@@ -58,34 +58,37 @@ TEST_CASE("plan: every arena node's pointer is its planned offset, 64-byte align
 }
 
 TEST_CASE("plan: a kernel's declared scratch is planned in the arena and counted", "[plan][memory][scratch]") {
-  for (kiln::DType dtype : {kiln::DType::f32, kiln::DType::f64}) {
-    INFO(kiln::dtype_name(dtype));
-    kiln::ModelOptions mo;
-    mo.batch = 64;
-    mo.dtype = dtype;
-    kiln::PlanOptions options;
-    options.optimizer = kiln::OptimizerOptions{};
-    kiln::Plan plan = kiln::compile(kiln::build_model("mlp", mo), options);
-    const kiln::MemoryPlan& m = plan.memory();
-    std::size_t declared = 0;
-    for (kiln::NodeId id : plan.order()) {
-      const std::size_t need = kiln::node_scratch_bytes(plan.graph(), id);
-      declared += need;
-      const kiln::ScratchPlan* s = m.scratch_of(id);
-      CHECK((need > 0) == (s != nullptr));
-      if (s) CHECK(s->bytes == need);
+  for (kiln::DType dtype : {kiln::DType::f32, kiln::DType::f64})
+    for (bool training : {true, false}) {
+      INFO(kiln::dtype_name(dtype) << (training ? " training" : " forward only"));
+      kiln::ModelOptions mo;
+      mo.batch = 64;
+      mo.dtype = dtype;
+      kiln::PlanOptions options;
+      if (training) options.optimizer = kiln::OptimizerOptions{};
+      options.compile.differentiate = training;
+      kiln::Plan plan = kiln::compile(kiln::build_model("mlp", mo), options);
+      const kiln::MemoryPlan& m = plan.memory();
+      std::size_t declared = 0;
+      for (kiln::NodeId id : plan.order()) {
+        const std::size_t need = kiln::node_scratch_bytes(plan.graph(), id);
+        declared += need;
+        const kiln::ScratchPlan* s = m.scratch_of(id);
+        CHECK((need > 0) == (s != nullptr));
+        if (s) CHECK(s->bytes == need);
+      }
+      // The f32 loss kernel exponentiates its 64 rows of 10 logits in
+      // scratch; the f64 one needs none, and neither does the training
+      // plan's fused loss, whose gradient rows hold its exponentials.
+      if (dtype == kiln::DType::f32 && !training) {
+        const kiln::ScratchPlan* loss = m.scratch_of(plan.graph().at("loss"));
+        REQUIRE(loss);
+        CHECK(loss->bytes == (64 * 10 + 64 + 64) * sizeof(float));
+      } else {
+        CHECK(m.scratch.empty());
+      }
+      CHECK(m.scratch_bytes == declared);
+      CHECK(plan.memory_needs().scratch_bytes == declared);
+      CHECK(m.naive_bytes >= declared);
     }
-    // The f32 loss kernel exponentiates its 64 rows of 10 logits in scratch;
-    // the f64 one needs none.
-    if (dtype == kiln::DType::f32) {
-      const kiln::ScratchPlan* loss = m.scratch_of(plan.graph().at("loss"));
-      REQUIRE(loss);
-      CHECK(loss->bytes == (64 * 10 + 64 + 64) * sizeof(float));
-    } else {
-      CHECK(m.scratch.empty());
-    }
-    CHECK(m.scratch_bytes == declared);
-    CHECK(plan.memory_needs().scratch_bytes == declared);
-    CHECK(m.naive_bytes >= declared);
-  }
 }
